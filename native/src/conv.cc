@@ -1,0 +1,211 @@
+// 2-D convolution forward, backward-data and backward-weights over oneDNN. Activations stay in the
+// JS buffers (NHWC, zero-copy); weights are handed over as HWIO and reordered into whatever blocked
+// format oneDNN prefers. Each shape is set up once: on first use both the blocked-weights (direct jit)
+// and plain-weights (gemm) implementations are timed and the faster one is kept.
+#include "common.h"
+
+namespace synthset {
+using dt = dnnl::memory::data_type;
+using tag = dnnl::memory::format_tag;
+using md = dnnl::memory::desc;
+
+namespace {
+
+struct Shape { int64_t n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw; };
+
+Shape parse(const Napi::Value& v) {
+  auto a = v.As<Napi::TypedArray>();
+  if (a.ElementLength() != 17) throw Napi::Error::New(v.Env(), "conv: expected 17 shape parameters");
+  const int32_t* p = reinterpret_cast<const int32_t*>(u8(v));
+  return Shape{p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12], p[13], p[14], p[15], p[16]};
+}
+
+// A user buffer bound to a primitive argument, converted through a scratch buffer when the
+// primitive wants another layout or data type.
+struct Port {
+  md user, want;
+  dnnl::memory user_mem, scratch;
+  dnnl::reorder conv;
+  bool converts = false;
+  Port() = default;
+  Port(const md& u, const md& w, bool is_output) : user(u), want(w) {
+    user_mem = dnnl::memory(u, eng(), DNNL_MEMORY_NONE);
+    converts = !(u == w);
+    if (converts) {
+      scratch = dnnl::memory(w, eng());
+      conv = is_output ? dnnl::reorder(dnnl::reorder::primitive_desc(eng(), w, eng(), u))
+                       : dnnl::reorder(dnnl::reorder::primitive_desc(eng(), u, eng(), w));
+    }
+  }
+  dnnl::memory in(void* p) {
+    user_mem.set_data_handle(p);
+    if (!converts) return user_mem;
+    conv.execute(strm(), {{DNNL_ARG_FROM, user_mem}, {DNNL_ARG_TO, scratch}});
+    return scratch;
+  }
+  dnnl::memory out(void* p) {
+    user_mem.set_data_handle(p);
+    return converts ? scratch : user_mem;
+  }
+  void flush() {
+    if (converts) conv.execute(strm(), {{DNNL_ARG_FROM, scratch}, {DNNL_ARG_TO, user_mem}});
+  }
+};
+
+enum Kind { kFwd = 0, kBwdData = 1, kBwdWeights = 2 };
+
+struct Entry {
+  dnnl::primitive prim;
+  Port a, b, c;  // fwd: src, wei, dst; bwd-data: diff_dst, wei, diff_src; bwd-weights: src, diff_dst, diff_wei
+  Port bias;
+  bool has_bias = false;
+  std::string impl;
+};
+
+struct Descs { md src_u, wei_u, dst_u, src, wei, dst, bias; };
+
+Descs descs(const Shape& s, bool plain, bool bf16, bool bias) {
+  dt t = bf16 ? dt::bf16 : dt::f32;
+  Descs d;
+  d.src_u = md({s.n, s.ic, s.ih, s.iw}, dt::f32, tag::nhwc);
+  d.dst_u = md({s.n, s.oc, s.oh, s.ow}, dt::f32, tag::nhwc);
+  d.wei_u = md({s.oc, s.ic, s.kh, s.kw}, dt::f32, tag::hwio);
+  d.src = md({s.n, s.ic, s.ih, s.iw}, t, tag::nhwc);
+  d.dst = md({s.n, s.oc, s.oh, s.ow}, t, tag::nhwc);
+  d.wei = md({s.oc, s.ic, s.kh, s.kw}, t, plain ? tag::hwio : tag::any);
+  d.bias = bias ? md({s.oc}, dt::f32, tag::x) : md();
+  return d;
+}
+
+dnnl::convolution_forward::desc fwd_desc(const Shape& s, const Descs& d, const md& dst, bool bias) {
+  return dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
+                                         d.src, d.wei, bias ? d.bias : md(), dst, {s.sh, s.sw},
+                                         {s.dh - 1, s.dw - 1}, {s.pt, s.pl}, {s.pb, s.pr});
+}
+
+std::shared_ptr<Entry> build(Kind k, const Shape& s, bool plain, bool bf16, int act, float alpha, bool bias) {
+  auto d = descs(s, plain, bf16, bias);
+  auto e = std::make_shared<Entry>();
+  if (k == kFwd) {
+    dnnl::primitive_attr attr;
+    dnnl::post_ops po;
+    add_act_postop(po, act, alpha);
+    attr.set_post_ops(po);
+    auto f32dst = md({s.n, s.oc, s.oh, s.ow}, dt::f32, tag::nhwc);
+    auto pd = dnnl::convolution_forward::primitive_desc(fwd_desc(s, d, f32dst, bias), attr, eng());
+    e->prim = dnnl::convolution_forward(pd);
+    e->a = Port(d.src_u, pd.src_desc(), false);
+    e->b = Port(d.wei_u, pd.weights_desc(), false);
+    e->c = Port(d.dst_u, pd.dst_desc(), true);
+    if (bias) { e->bias = Port(d.bias, pd.bias_desc(), false); e->has_bias = true; }
+    e->impl = pd.impl_info_str();
+  } else if (k == kBwdData) {
+    auto hint = dnnl::convolution_forward::primitive_desc(fwd_desc(s, d, d.dst, false), eng());
+    auto f32src = md({s.n, s.ic, s.ih, s.iw}, dt::f32, tag::nhwc);
+    auto desc = dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, f32src, d.wei, d.dst,
+                                                      {s.sh, s.sw}, {s.dh - 1, s.dw - 1}, {s.pt, s.pl}, {s.pb, s.pr});
+    auto pd = dnnl::convolution_backward_data::primitive_desc(desc, eng(), hint);
+    e->prim = dnnl::convolution_backward_data(pd);
+    e->a = Port(d.dst_u, pd.diff_dst_desc(), false);
+    e->b = Port(d.wei_u, pd.weights_desc(), false);
+    e->c = Port(d.src_u, pd.diff_src_desc(), true);
+    e->impl = pd.impl_info_str();
+  } else {
+    auto hint = dnnl::convolution_forward::primitive_desc(fwd_desc(s, d, d.dst, false), eng());
+    auto wei = md({s.oc, s.ic, s.kh, s.kw}, dt::f32, plain ? tag::hwio : tag::any);
+    auto desc = dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, d.src, wei, d.dst,
+                                                         {s.sh, s.sw}, {s.dh - 1, s.dw - 1}, {s.pt, s.pl},
+                                                         {s.pb, s.pr});
+    auto pd = dnnl::convolution_backward_weights::primitive_desc(desc, eng(), hint);
+    e->prim = dnnl::convolution_backward_weights(pd);
+    e->a = Port(d.src_u, pd.src_desc(), false);
+    e->b = Port(d.dst_u, pd.diff_dst_desc(), false);
+    e->c = Port(d.wei_u, pd.diff_weights_desc(), true);
+    e->impl = pd.impl_info_str();
+  }
+  return e;
+}
+
+void run(Kind k, Entry& e, void* a, void* b, void* c, void* bias) {
+  std::unordered_map<int, dnnl::memory> args;
+  if (k == kFwd) {
+    args = {{DNNL_ARG_SRC, e.a.in(a)}, {DNNL_ARG_WEIGHTS, e.b.in(b)}, {DNNL_ARG_DST, e.c.out(c)}};
+    if (e.has_bias) args[DNNL_ARG_BIAS] = e.bias.in(bias);
+  } else if (k == kBwdData) {
+    args = {{DNNL_ARG_DIFF_DST, e.a.in(a)}, {DNNL_ARG_WEIGHTS, e.b.in(b)}, {DNNL_ARG_DIFF_SRC, e.c.out(c)}};
+  } else {
+    args = {{DNNL_ARG_SRC, e.a.in(a)}, {DNNL_ARG_DIFF_DST, e.b.in(b)}, {DNNL_ARG_DIFF_WEIGHTS, e.c.out(c)}};
+  }
+  e.prim.execute(strm(), args);
+  e.c.flush();
+  strm().wait();
+}
+
+std::unordered_map<std::string, std::shared_ptr<Entry>>& cache() {
+  static std::unordered_map<std::string, std::shared_ptr<Entry>> c;
+  return c;
+}
+
+// Picks the faster of the blocked and plain weight layouts by running both on the call's own data.
+std::shared_ptr<Entry> choose(Kind k, const Shape& s, int act, float alpha, bool bias, void* a, void* b, void* c,
+                              void* bp) {
+  bool bf16 = bf16_mode();
+  auto blocked = build(k, s, false, bf16, act, alpha, bias);
+  std::shared_ptr<Entry> plain;
+  try { plain = build(k, s, true, bf16, act, alpha, bias); } catch (const dnnl::error&) {}
+  if (!plain || plain->impl == blocked->impl) return blocked;
+  double best[2] = {1e30, 1e30};
+  Entry* es[2] = {blocked.get(), plain.get()};
+  for (int rep = 0; rep < 3; rep++)
+    for (int i = 0; i < 2; i++) {
+      double t0 = now_ms();
+      run(k, *es[i], a, b, c, bp);
+      best[i] = std::min(best[i], now_ms() - t0);
+    }
+  return best[1] < best[0] ? plain : blocked;
+}
+
+Napi::Value Conv(const Napi::CallbackInfo& info, Kind k) {
+  // (shape:Int32Array(17), a, b, c, [bias|null, act, alpha])
+  Shape s = parse(info[0]);
+  void* a = f32(info[1]);
+  void* b = f32(info[2]);
+  void* c = f32(info[3]);
+  void* bp = nullptr;
+  int act = 0;
+  float alpha = 0.f;
+  if (k == kFwd) {
+    if (!info[4].IsNull() && !info[4].IsUndefined()) bp = f32(info[4]);
+    act = static_cast<int>(i64(info[5]));
+    alpha = static_cast<float>(num(info[6]));
+  }
+  std::string key = key_of(std::to_string(k) + (bf16_mode() ? "b" : "f") + (bp ? "B" : "-"),
+                           {s.n, s.ih, s.iw, s.ic, s.oh, s.ow, s.oc, s.kh, s.kw, s.sh, s.sw, s.pt, s.pl, s.pb, s.pr,
+                            s.dh, s.dw, act, static_cast<int64_t>(alpha * 1e6)});
+  double t0 = now_ms();
+  auto& slot = cache()[key];
+  if (!slot) slot = choose(k, s, act, alpha, bp != nullptr, a, b, c, bp);
+  run(k, *slot, a, b, c, bp);
+  stats().conv_ms += now_ms() - t0;
+  stats().conv_calls++;
+  return info.Env().Undefined();
+}
+
+Napi::Value Impls(const Napi::CallbackInfo& info) {
+  auto o = Napi::Object::New(info.Env());
+  for (auto& kv : cache()) o.Set(kv.first, kv.second->impl);
+  return o;
+}
+
+}  // namespace
+
+void init_conv(Napi::Env env, Napi::Object exports) {
+  exports.Set("conv2d", Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return Conv(i, kFwd); }));
+  exports.Set("conv2dBackpropInput",
+              Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return Conv(i, kBwdData); }));
+  exports.Set("conv2dBackpropFilter",
+              Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return Conv(i, kBwdWeights); }));
+  exports.Set("convImpls", Napi::Function::New(env, Impls));
+}
+
+}  // namespace synthset
