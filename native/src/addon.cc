@@ -72,4 +72,6 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
 
 }  // namespace synthset
 
-NODE_API_MODULE(synthset_onednn, synthset::Init)
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return synthset::Init(env, exports); }
+
+NODE_API_MODULE(synthset_onednn, InitAddon)

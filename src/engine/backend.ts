@@ -1,0 +1,100 @@
+// The `onednn` backend: the tfjs `cpu` backend's storage and every one of its kernels, with a
+// pool for the Float32Arrays our native kernels write. Fresh large arrays cost milliseconds of
+// page faults each; a buffer goes back to the pool only if it never escaped to user code
+// (readSync hands out the backing array) and no other tensor views it (Slice returns subarrays).
+import type { DataId, TensorInfo, DataType } from '@tensorflow/tfjs-core';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+
+const POOL_LIMIT_BYTES = 512 * 1024 * 1024;
+
+export class OneDnnBackend extends MathBackendCPU {
+  private pool = new Map<number, Float32Array[]>();
+  private pooledBytes = 0;
+  /** Buffers handed out by `alloc`, mapped to whether they escaped. */
+  private owned = new WeakMap<ArrayBufferLike, { escaped: boolean }>();
+
+  constructor() {
+    super();
+    quiet(this);
+  }
+
+  alloc(size: number): Float32Array {
+    const free = this.pool.get(size);
+    const reused = free?.pop();
+    if (reused) {
+      this.pooledBytes -= reused.byteLength;
+      this.owned.set(reused.buffer, { escaped: false });
+      return reused;
+    }
+    const fresh = new Float32Array(size);
+    this.owned.set(fresh.buffer, { escaped: false });
+    return fresh;
+  }
+
+  /** Wraps a freshly written array as a tensor of this backend. */
+  output(shape: number[], values: Float32Array | Uint8Array, dtype: DataType = 'float32'): TensorInfo {
+    return { dataId: this.write(values, shape, dtype), shape, dtype };
+  }
+
+  values(t: TensorInfo): Float32Array {
+    return this.data.get(t.dataId)!.values as Float32Array;
+  }
+
+  bytes(t: TensorInfo): Uint8Array {
+    return this.data.get(t.dataId)!.values as Uint8Array;
+  }
+
+  /** Called on every output of a forwarded `cpu` kernel: a pooled buffer it references is now shared. */
+  markShared(t: TensorInfo): void {
+    const v = this.data.get(t.dataId)?.values as ArrayBufferView | undefined;
+    if (v?.buffer) {
+      const o = this.owned.get(v.buffer);
+      if (o) o.escaped = true;
+    }
+  }
+
+  override readSync(dataId: DataId) {
+    const vals = super.readSync(dataId);
+    const buf = (vals as ArrayBufferView).buffer;
+    if (buf) {
+      const o = this.owned.get(buf);
+      if (o) o.escaped = true;
+    }
+    return vals;
+  }
+
+  override disposeData(dataId: DataId, force = false): boolean {
+    const entry = this.data.get(dataId);
+    const values = entry?.values as Float32Array | undefined;
+    const gone = super.disposeData(dataId, force);
+    if (gone && values instanceof Float32Array) this.recycle(values);
+    return gone;
+  }
+
+  private recycle(values: Float32Array): void {
+    const o = this.owned.get(values.buffer);
+    if (!o || o.escaped || values.byteOffset !== 0 || values.byteLength !== values.buffer.byteLength) return;
+    if (this.pooledBytes + values.byteLength > POOL_LIMIT_BYTES) return;
+    this.owned.delete(values.buffer);
+    let list = this.pool.get(values.length);
+    if (!list) this.pool.set(values.length, (list = []));
+    list.push(values);
+    this.pooledBytes += values.byteLength;
+  }
+
+  /** Empties the pool (tests and memory reports). */
+  drainPool(): void {
+    this.pool.clear();
+    this.pooledBytes = 0;
+  }
+
+  override dispose(): void {
+    this.drainPool();
+    super.dispose();
+  }
+}
+
+/** Silences the `cpu` backend's first-write advice to install tfjs-node, which cannot install here. */
+export function quiet(b: MathBackendCPU): void {
+  (b as unknown as { firstUse: boolean }).firstUse = false;
+}

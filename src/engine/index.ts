@@ -1,0 +1,62 @@
+// Backend selection. `auto` takes the native oneDNN backend when the addon is built and the
+// pure-JS `cpu` backend otherwise; SYNTHSET_BACKEND or the option forces one. New backends
+// (webgpu is the planned one) join by adding a provider.
+import { setBackend, getBackend, ready, findBackend } from '@tensorflow/tfjs-core';
+import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { quiet } from './backend.js';
+import { loadNative, nativeStatus } from './native.js';
+import { ONEDNN, registerCpuExtras, registerOnednn } from './register.js';
+
+export type BackendName = 'auto' | 'onednn' | 'cpu';
+
+interface Provider { name: Exclude<BackendName, 'auto'>; unavailable(): string | null; register(): void }
+
+const PROVIDERS: Provider[] = [
+  {
+    name: 'onednn',
+    unavailable: () => (loadNative() ? null : `native addon ${nativeStatus()}`),
+    register: () => registerOnednn(loadNative()!),
+  },
+  { name: 'cpu', unavailable: () => null, register: () => quiet(findBackend('cpu') as MathBackendCPU) },
+];
+
+export interface EngineInfo { backend: string; requested: BackendName; note: string; bf16: boolean }
+
+export interface EngineOptions { backend?: BackendName; bf16?: boolean }
+
+function requested(opt?: BackendName): BackendName {
+  const env = process.env.SYNTHSET_BACKEND;
+  const name = opt ?? (env as BackendName | undefined) ?? 'auto';
+  if (!['auto', 'onednn', 'cpu'].includes(name)) {
+    throw new Error(`Unknown backend "${name}" (from ${opt ? 'the backend option' : 'SYNTHSET_BACKEND'}): use auto, onednn or cpu.`);
+  }
+  return name;
+}
+
+/** Chooses and activates the compute backend. Safe to call more than once. */
+export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> {
+  registerCpuExtras();
+  const want = requested(opts.backend);
+  const candidates = want === 'auto' ? PROVIDERS : PROVIDERS.filter((p) => p.name === want);
+  const notes: string[] = [];
+  for (const p of candidates) {
+    const why = p.unavailable();
+    if (why) {
+      if (want !== 'auto') throw new Error(`Backend "${want}" is not available: ${why}.`);
+      notes.push(`${p.name}: ${why}`);
+      continue;
+    }
+    p.register();
+    if (!(await setBackend(p.name))) throw new Error(`Backend "${p.name}" failed to initialise.`);
+    await ready();
+    const bf16 = !!opts.bf16 && p.name === ONEDNN;
+    if (p.name === ONEDNN) loadNative()!.setBf16(bf16);
+    const note = notes.length ? `fell back (${notes.join('; ')})` : p.name === ONEDNN ? 'native oneDNN' : 'pure JS (slow)';
+    return { backend: getBackend(), requested: want, note, bf16 };
+  }
+  throw new Error('No compute backend available.');
+}
+
+export { loadNative, nativeStatus } from './native.js';
+export { batchNormTrain } from './ops/batch_norm.js';
+export { FusedAdamOptimizer } from './ops/adam.js';

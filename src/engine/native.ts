@@ -1,0 +1,63 @@
+// Loads the oneDNN addon. Absence is normal (no compiler, no libdnnl): callers fall back to the
+// pure-JS `cpu` backend and `nativeStatus()` says why, so the message can tell users what to do.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+export interface NativeAddon {
+  info(): { onednn: string; threads: number; isa: string; bf16: boolean };
+  setBf16(on: boolean): void;
+  stats(reset?: boolean): { convMs: number; convCalls: number; matmulMs: number; matmulCalls: number };
+  conv2d(shape: Int32Array, x: Float32Array, w: Float32Array, y: Float32Array, bias: Float32Array | null,
+    act: number, alpha: number): void;
+  conv2dBackpropInput(shape: Int32Array, dy: Float32Array, w: Float32Array, dx: Float32Array): void;
+  conv2dBackpropFilter(shape: Int32Array, x: Float32Array, dy: Float32Array, dw: Float32Array): void;
+  convImpls(): Record<string, string>;
+  matmul(a: Float32Array, b: Float32Array, c: Float32Array, dims: number[], bias: Float32Array | null,
+    act: number, alpha: number): void;
+  unary(op: number, x: Float32Array, y: Float32Array, a: number, b: number): void;
+  binary(op: number, a: Float32Array, aShape: number[], b: Float32Array, bShape: number[],
+    out: Float32Array | Uint8Array, outShape: number[]): void;
+  select(cond: Uint8Array, t: Float32Array, e: Float32Array, out: Float32Array): void;
+  addN(xs: Float32Array[], out: Float32Array): void;
+  batchNormApply(x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null,
+    scale: Float32Array | null, eps: number, out: Float32Array): void;
+  reduce(op: number, x: Float32Array, outer: number, r: number, inner: number, out: Float32Array): void;
+  batchNormForward(x: Float32Array, scale: Float32Array, shift: Float32Array, rows: number, ch: number,
+    eps: number, y: Float32Array, mean: Float32Array, variance: Float32Array): void;
+  batchNormBackward(x: Float32Array, dy: Float32Array, mean: Float32Array, variance: Float32Array,
+    scale: Float32Array, rows: number, ch: number, eps: number, dx: Float32Array, dscale: Float32Array,
+    dshift: Float32Array): void;
+  adam(x: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, xo: Float32Array, mo: Float32Array,
+    vo: Float32Array, lr: number, beta1: number, beta2: number, eps: number, c1: number, c2: number): void;
+}
+
+/** Activation codes understood by the addon's fused conv/matmul (native/src/common.h). */
+export const ACT = { linear: 0, relu: 1, relu6: 2, elu: 3, leakyrelu: 4, sigmoid: 5, tanh: 6 } as const;
+
+export const ADDON_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'build', 'Release',
+  'synthset_onednn.node');
+
+let cached: { addon: NativeAddon | null; reason: string } | undefined;
+
+export function loadNative(): NativeAddon | null {
+  if (cached) return cached.addon;
+  if (process.env.SYNTHSET_NATIVE === '0') {
+    cached = { addon: null, reason: 'disabled by SYNTHSET_NATIVE=0' };
+  } else if (!existsSync(ADDON_PATH)) {
+    cached = { addon: null, reason: `not built (${ADDON_PATH} missing; run \`npm run build:native\`)` };
+  } else {
+    try {
+      cached = { addon: createRequire(import.meta.url)(ADDON_PATH) as NativeAddon, reason: 'loaded' };
+    } catch (err) {
+      cached = { addon: null, reason: `failed to load ${ADDON_PATH}: ${(err as Error).message}` };
+    }
+  }
+  return cached.addon;
+}
+
+export function nativeStatus(): string {
+  loadNative();
+  return cached!.reason;
+}

@@ -1,0 +1,59 @@
+// Registers the `onednn` backend: every `cpu` kernel, with the hot ones replaced by native ones.
+// Forwarded `cpu` kernels may return views of our pooled buffers, so their outputs are marked shared.
+import {
+  getKernelsForBackend, registerBackend, registerKernel, getKernel,
+  type KernelConfig, type KernelFunc, type TensorInfo,
+} from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { OneDnnBackend } from './backend.js';
+import type { NativeAddon } from './native.js';
+import type { Override } from './kernels/common.js';
+import { convOverrides } from './kernels/conv.js';
+import { matmulOverrides } from './kernels/matmul.js';
+import { elementwiseOverrides } from './kernels/elementwise.js';
+import { reduceOverrides } from './kernels/reduce.js';
+import { batchNormKernels } from './ops/batch_norm.js';
+import { adamKernel } from './ops/adam.js';
+
+export const ONEDNN = 'onednn';
+
+export const OVERRIDES: Override[] = [...convOverrides, ...matmulOverrides, ...elementwiseOverrides, ...reduceOverrides];
+
+function shared(fn: KernelFunc): KernelFunc {
+  return (args) => {
+    const out = fn(args);
+    const b = args.backend as OneDnnBackend;
+    if (Array.isArray(out)) out.forEach((t) => b.markShared(t));
+    else b.markShared(out);
+    return out;
+  };
+}
+
+let registered = false;
+
+/** Our own kernels (batch-norm training, fused Adam) for the pure-JS `cpu` backend. */
+export function registerCpuExtras(): void {
+  if (getKernel(batchNormKernels('cpu', null)[0].kernelName, 'cpu')) return;
+  for (const k of [...batchNormKernels('cpu', null), adamKernel('cpu', null)]) registerKernel(k);
+}
+
+export function registerOnednn(addon: NativeAddon, priority = 3): void {
+  if (registered) return;
+  registered = true;
+  registerBackend(ONEDNN, () => new OneDnnBackend(), priority);
+  const native = new Map(OVERRIDES.map((o) => [o.kernelName, o.native]));
+  const own = [...batchNormKernels(ONEDNN, addon), adamKernel(ONEDNN, addon)];
+  const ownNames = new Set(own.map((k) => k.kernelName));
+  for (const k of getKernelsForBackend('cpu')) {
+    if (ownNames.has(k.kernelName)) continue;
+    const cpuFn = shared(k.kernelFunc);
+    const fast = native.get(k.kernelName);
+    const kernelFunc: KernelFunc = fast
+      ? (args) => fast({ ...args, backend: args.backend as OneDnnBackend, addon } as never) ?? cpuFn(args)
+      : cpuFn;
+    registerKernel({ ...k, backendName: ONEDNN, kernelFunc } as KernelConfig);
+  }
+  for (const k of own) registerKernel(k);
+}
+
+export type { TensorInfo };
