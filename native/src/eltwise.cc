@@ -174,16 +174,15 @@ Napi::Value BinaryOp(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// (cond:Uint8Array, t, e, out): cond either matches out or indexes its leading dim.
+// (cond:Uint8Array, t, e, out), all of one size.
 Napi::Value Select(const Napi::CallbackInfo& info) {
   const uint8_t* c = u8(info[0]);
   const float* t = f32(info[1]);
   const float* e = f32(info[2]);
   float* o = f32(info[3]);
-  int64_t n = static_cast<int64_t>(len(info[3])), nc = static_cast<int64_t>(len(info[0]));
-  int64_t inner = n / nc;
+  int64_t n = static_cast<int64_t>(len(info[3]));
 #pragma omp parallel for simd if (n > kParallelMin) schedule(static)
-  for (int64_t i = 0; i < n; i++) o[i] = c[i / inner] ? t[i] : e[i];
+  for (int64_t i = 0; i < n; i++) o[i] = c[i] ? t[i] : e[i];
   return info.Env().Undefined();
 }
 

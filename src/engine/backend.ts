@@ -36,12 +36,16 @@ export class OneDnnBackend extends MathBackendCPU {
     return { dataId: this.write(values, shape, dtype), shape, dtype };
   }
 
+  // `cpu`'s Cast relabels storage without converting (bool -> float32 keeps a Uint8Array), so the
+  // array type is checked, and converted in the rare mismatch.
   values(t: TensorInfo): Float32Array {
-    return this.data.get(t.dataId)!.values as Float32Array;
+    const v = this.data.get(t.dataId)!.values;
+    return v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>);
   }
 
   bytes(t: TensorInfo): Uint8Array {
-    return this.data.get(t.dataId)!.values as Uint8Array;
+    const v = this.data.get(t.dataId)!.values;
+    return v instanceof Uint8Array ? v : Uint8Array.from(v as ArrayLike<number>);
   }
 
   /** Called on every output of a forwarded `cpu` kernel: a pooled buffer it references is now shared. */

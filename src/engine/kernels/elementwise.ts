@@ -57,8 +57,8 @@ export const elementwiseOverrides: Override[] = [
     kernelName: 'Select',
     native: ({ inputs: { condition, t, e }, backend, addon }) => {
       if (!allF32(t, e) || condition.dtype !== 'bool') return null;
-      const n = size(t.shape), nc = size(condition.shape);
-      if (nc !== n && !(condition.shape.length === 1 && condition.shape[0] === t.shape[0])) return null;
+      const n = size(t.shape);
+      if (size(condition.shape) !== n) return null;
       const out = backend.alloc(n);
       addon.select(backend.bytes(condition), backend.values(t), backend.values(e), out);
       return backend.output(t.shape, out);
