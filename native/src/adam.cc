@@ -29,7 +29,7 @@ Napi::Value Adam(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void init_adam(Napi::Env env, Napi::Object exports) {
-  exports.Set("adam", Napi::Function::New(env, Adam));
+  expose(exports, "adam", Adam);
 }
 
 }  // namespace synthset

@@ -58,9 +58,9 @@ static Napi::Value GetStats(const Napi::CallbackInfo& info) {
 }
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("info", Napi::Function::New(env, Info));
-  exports.Set("setBf16", Napi::Function::New(env, SetBf16));
-  exports.Set("stats", Napi::Function::New(env, GetStats));
+  expose(exports, "info", Info);
+  expose(exports, "setBf16", SetBf16);
+  expose(exports, "stats", GetStats);
   init_conv(env, exports);
   init_matmul(env, exports);
   init_eltwise(env, exports);

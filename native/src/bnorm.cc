@@ -15,6 +15,7 @@ struct Entry {
   dnnl::batch_normalization_forward::primitive_desc fpd;
   md data, stat;
   bool has_bwd = false;
+  std::vector<float> zero_shift;  // oneDNN 2.6's backward asks for the shift, which cannot matter
 };
 
 std::unordered_map<std::string, std::shared_ptr<Entry>>& cache() {
@@ -26,7 +27,7 @@ Entry& entry(int64_t rows, int64_t ch, float eps) {
   auto& slot = cache()[key_of("bn", {rows, ch, static_cast<int64_t>(eps * 1e9)})];
   if (!slot) {
     auto e = std::make_shared<Entry>();
-    e->data = md({rows, ch}, dt::f32, dnnl::memory::format_tag::nc);
+    e->data = md({rows, ch, 1, 1}, dt::f32, dnnl::memory::format_tag::nhwc);
     e->stat = md({ch}, dt::f32, dnnl::memory::format_tag::x);
     auto d = dnnl::batch_normalization_forward::desc(dnnl::prop_kind::forward_training, e->data, eps,
                                                      nf::use_scale | nf::use_shift);
@@ -62,12 +63,14 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
     e.bwd = dnnl::batch_normalization_backward(
         dnnl::batch_normalization_backward::primitive_desc(d, eng(), e.fpd));
     e.has_bwd = true;
+    e.zero_shift.assign(static_cast<size_t>(i64(info[6])), 0.f);
   }
   e.bwd.execute(strm(), {{DNNL_ARG_SRC, mem(e.data, info[0])},
                          {DNNL_ARG_DIFF_DST, mem(e.data, info[1])},
                          {DNNL_ARG_MEAN, mem(e.stat, info[2])},
                          {DNNL_ARG_VARIANCE, mem(e.stat, info[3])},
                          {DNNL_ARG_SCALE, mem(e.stat, info[4])},
+                         {DNNL_ARG_SHIFT, dnnl::memory(e.stat, eng(), e.zero_shift.data())},
                          {DNNL_ARG_DIFF_SRC, mem(e.data, info[8])},
                          {DNNL_ARG_DIFF_SCALE, mem(e.stat, info[9])},
                          {DNNL_ARG_DIFF_SHIFT, mem(e.stat, info[10])}});
@@ -78,8 +81,8 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void init_bnorm(Napi::Env env, Napi::Object exports) {
-  exports.Set("batchNormForward", Napi::Function::New(env, Forward));
-  exports.Set("batchNormBackward", Napi::Function::New(env, Backward));
+  expose(exports, "batchNormForward", Forward);
+  expose(exports, "batchNormBackward", Backward);
 }
 
 }  // namespace synthset

@@ -59,6 +59,23 @@ struct Stats { double conv_ms = 0; int64_t conv_calls = 0; double mm_ms = 0; int
 Stats& stats();
 bool& bf16_mode();
 
+// Exposes a function to JS with oneDNN / C++ errors turned into JS exceptions (the JS side falls
+// back to `cpu` on them) instead of terminating the process.
+template <typename F>
+void expose(Napi::Object exports, const char* name, F f) {
+  exports.Set(name, Napi::Function::New(exports.Env(), [f, name](const Napi::CallbackInfo& info) -> Napi::Value {
+    try {
+      return f(info);
+    } catch (const Napi::Error&) {
+      throw;
+    } catch (const dnnl::error& e) {
+      throw Napi::Error::New(info.Env(), std::string(name) + ": oneDNN error " + std::to_string(e.status) + ": " + e.what());
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(info.Env(), std::string(name) + ": " + e.what());
+    }
+  }));
+}
+
 void init_conv(Napi::Env env, Napi::Object exports);
 void init_matmul(Napi::Env env, Napi::Object exports);
 void init_eltwise(Napi::Env env, Napi::Object exports);

@@ -200,12 +200,10 @@ Napi::Value Impls(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void init_conv(Napi::Env env, Napi::Object exports) {
-  exports.Set("conv2d", Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return Conv(i, kFwd); }));
-  exports.Set("conv2dBackpropInput",
-              Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return Conv(i, kBwdData); }));
-  exports.Set("conv2dBackpropFilter",
-              Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return Conv(i, kBwdWeights); }));
-  exports.Set("convImpls", Napi::Function::New(env, Impls));
+  expose(exports, "conv2d", [](const Napi::CallbackInfo& i) { return Conv(i, kFwd); });
+  expose(exports, "conv2dBackpropInput", [](const Napi::CallbackInfo& i) { return Conv(i, kBwdData); });
+  expose(exports, "conv2dBackpropFilter", [](const Napi::CallbackInfo& i) { return Conv(i, kBwdWeights); });
+  expose(exports, "convImpls", Impls);
 }
 
 }  // namespace synthset

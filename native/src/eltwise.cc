@@ -241,11 +241,11 @@ Napi::Value BatchNormApply(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void init_eltwise(Napi::Env env, Napi::Object exports) {
-  exports.Set("unary", Napi::Function::New(env, UnaryOp));
-  exports.Set("binary", Napi::Function::New(env, BinaryOp));
-  exports.Set("select", Napi::Function::New(env, Select));
-  exports.Set("addN", Napi::Function::New(env, AddN));
-  exports.Set("batchNormApply", Napi::Function::New(env, BatchNormApply));
+  expose(exports, "unary", UnaryOp);
+  expose(exports, "binary", BinaryOp);
+  expose(exports, "select", Select);
+  expose(exports, "addN", AddN);
+  expose(exports, "batchNormApply", BatchNormApply);
 }
 
 }  // namespace synthset

@@ -63,7 +63,7 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void init_matmul(Napi::Env env, Napi::Object exports) {
-  exports.Set("matmul", Napi::Function::New(env, MatMul));
+  expose(exports, "matmul", MatMul);
 }
 
 }  // namespace synthset

@@ -92,7 +92,7 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void init_reduce(Napi::Env env, Napi::Object exports) {
-  exports.Set("reduce", Napi::Function::New(env, Reduce));
+  expose(exports, "reduce", Reduce);
 }
 
 }  // namespace synthset
