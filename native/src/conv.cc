@@ -3,6 +3,9 @@
 // format oneDNN prefers. Each shape is set up once: on first use both the blocked-weights (direct jit)
 // and plain-weights (gemm) implementations are timed and the faster one is kept.
 #include "common.h"
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 
 namespace synthset {
 using dt = dnnl::memory::data_type;
@@ -83,7 +86,13 @@ dnnl::convolution_forward::desc fwd_desc(const Shape& s, const Descs& d, const m
                                          {s.dh - 1, s.dw - 1}, {s.pt, s.pl}, {s.pb, s.pr});
 }
 
-std::shared_ptr<Entry> build(Kind k, const Shape& s, bool plain, bool bf16, int act, float alpha, bool bias) {
+// Returns null when fewer than skip + 1 implementations exist for the descriptor.
+std::shared_ptr<Entry> build(Kind k, const Shape& s, bool plain, bool bf16, int act, float alpha, bool bias, int skip) {
+  auto advance = [skip](auto& pd) {
+    for (int i = 0; i < skip; i++)
+      if (!pd.next_impl()) return false;
+    return true;
+  };
   auto d = descs(s, plain, bf16, bias);
   auto e = std::make_shared<Entry>();
   if (k == kFwd) {
@@ -93,6 +102,7 @@ std::shared_ptr<Entry> build(Kind k, const Shape& s, bool plain, bool bf16, int 
     attr.set_post_ops(po);
     auto f32dst = md({s.n, s.oc, s.oh, s.ow}, dt::f32, tag::nhwc);
     auto pd = dnnl::convolution_forward::primitive_desc(fwd_desc(s, d, f32dst, bias), attr, eng());
+    if (!advance(pd)) return nullptr;
     e->prim = dnnl::convolution_forward(pd);
     e->a = Port(d.src_u, pd.src_desc(), false);
     e->b = Port(d.wei_u, pd.weights_desc(), false);
@@ -105,6 +115,7 @@ std::shared_ptr<Entry> build(Kind k, const Shape& s, bool plain, bool bf16, int 
     auto desc = dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, f32src, d.wei, d.dst,
                                                       {s.sh, s.sw}, {s.dh - 1, s.dw - 1}, {s.pt, s.pl}, {s.pb, s.pr});
     auto pd = dnnl::convolution_backward_data::primitive_desc(desc, eng(), hint);
+    if (!advance(pd)) return nullptr;
     e->prim = dnnl::convolution_backward_data(pd);
     e->a = Port(d.dst_u, pd.diff_dst_desc(), false);
     e->b = Port(d.wei_u, pd.weights_desc(), false);
@@ -117,6 +128,7 @@ std::shared_ptr<Entry> build(Kind k, const Shape& s, bool plain, bool bf16, int 
                                                          {s.sh, s.sw}, {s.dh - 1, s.dw - 1}, {s.pt, s.pl},
                                                          {s.pb, s.pr});
     auto pd = dnnl::convolution_backward_weights::primitive_desc(desc, eng(), hint);
+    if (!advance(pd)) return nullptr;
     e->prim = dnnl::convolution_backward_weights(pd);
     e->a = Port(d.src_u, pd.src_desc(), false);
     e->b = Port(d.dst_u, pd.diff_dst_desc(), false);
@@ -146,23 +158,43 @@ std::unordered_map<std::string, std::shared_ptr<Entry>>& cache() {
   return c;
 }
 
-// Picks the faster of the blocked and plain weight layouts by running both on the call's own data.
+// Tries every implementation oneDNN offers for blocked and for plain (HWIO) weights, runs each on the
+// call's own data, and keeps the fastest: oneDNN's first choice is not always the fastest on a
+// given shape (gemm wins on 3-channel layers; brgconv vs jit varies).
 std::shared_ptr<Entry> choose(Kind k, const Shape& s, int act, float alpha, bool bias, void* a, void* b, void* c,
                               void* bp) {
   bool bf16 = bf16_mode();
-  auto blocked = build(k, s, false, bf16, act, alpha, bias);
-  std::shared_ptr<Entry> plain;
-  try { plain = build(k, s, true, bf16, act, alpha, bias); } catch (const dnnl::error&) {}
-  if (!plain || plain->impl == blocked->impl) return blocked;
-  double best[2] = {1e30, 1e30};
-  Entry* es[2] = {blocked.get(), plain.get()};
-  for (int rep = 0; rep < 3; rep++)
-    for (int i = 0; i < 2; i++) {
-      double t0 = now_ms();
-      run(k, *es[i], a, b, c, bp);
-      best[i] = std::min(best[i], now_ms() - t0);
+  std::vector<std::shared_ptr<Entry>> cands;
+  std::vector<std::string> seen;
+  for (bool plain : {false, true}) {
+    for (int skip = 0; skip < 8; skip++) {
+      std::shared_ptr<Entry> e;
+      try { e = build(k, s, plain, bf16, act, alpha, bias, skip); } catch (const dnnl::error&) { break; }
+      if (!e) break;
+      std::string id = e->impl + (e->b.converts ? "/reorder" : "/plain");
+      if (std::find(seen.begin(), seen.end(), id) != seen.end() || e->impl.find("ref") != std::string::npos) continue;
+      seen.push_back(id);
+      cands.push_back(e);
     }
-  return best[1] < best[0] ? plain : blocked;
+  }
+  if (cands.empty()) return build(k, s, false, bf16, act, alpha, bias, 0);
+  if (cands.size() == 1) return cands[0];
+  size_t best = 0;
+  double best_ms = 1e30;
+  for (size_t i = 0; i < cands.size(); i++) {
+    double t = 1e30;
+    for (int rep = 0; rep < 3; rep++) {
+      double t0 = now_ms();
+      run(k, *cands[i], a, b, c, bp);
+      t = std::min(t, now_ms() - t0);
+    }
+    if (t < best_ms) { best_ms = t; best = i; }
+    if (std::getenv("SYNTHSET_CONV_DEBUG"))
+      fprintf(stderr, "conv kind %d ic %ld oc %ld ih %ld: %s%s %.3f ms\n", static_cast<int>(k), static_cast<long>(s.ic),
+              static_cast<long>(s.oc), static_cast<long>(s.ih), cands[i]->impl.c_str(),
+              cands[i]->b.converts ? " (blocked)" : " (plain)", t);
+  }
+  return cands[best];
 }
 
 Napi::Value Conv(const Napi::CallbackInfo& info, Kind k) {

@@ -1,5 +1,5 @@
 // The `onednn` backend: the tfjs `cpu` backend's storage and every one of its kernels, with a
-// pool for the Float32Arrays our native kernels write. Fresh large arrays cost milliseconds of
+// pool for the buffers our native kernels write. Fresh large arrays cost milliseconds of
 // page faults each; a buffer goes back to the pool only if it never escaped to user code
 // (readSync hands out the backing array) and no other tensor views it (Slice returns subarrays).
 import type { DataId, TensorInfo, DataType } from '@tensorflow/tfjs-core';
@@ -8,9 +8,10 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 const POOL_LIMIT_BYTES = 512 * 1024 * 1024;
 
 export class OneDnnBackend extends MathBackendCPU {
-  private pool = new Map<number, Float32Array[]>();
+  /** Free buffers by byte length. */
+  private pool = new Map<number, ArrayBuffer[]>();
   private pooledBytes = 0;
-  /** Buffers handed out by `alloc`, mapped to whether they escaped. */
+  /** Buffers handed out by `alloc`/`allocBytes`, mapped to whether they escaped. */
   private owned = new WeakMap<ArrayBufferLike, { escaped: boolean }>();
 
   constructor() {
@@ -18,17 +19,20 @@ export class OneDnnBackend extends MathBackendCPU {
     quiet(this);
   }
 
+  private buffer(bytes: number): ArrayBuffer {
+    let buf = this.pool.get(bytes)?.pop();
+    if (buf) this.pooledBytes -= bytes;
+    else buf = new ArrayBuffer(bytes);
+    this.owned.set(buf, { escaped: false });
+    return buf;
+  }
+
   alloc(size: number): Float32Array {
-    const free = this.pool.get(size);
-    const reused = free?.pop();
-    if (reused) {
-      this.pooledBytes -= reused.byteLength;
-      this.owned.set(reused.buffer, { escaped: false });
-      return reused;
-    }
-    const fresh = new Float32Array(size);
-    this.owned.set(fresh.buffer, { escaped: false });
-    return fresh;
+    return new Float32Array(this.buffer(size * 4));
+  }
+
+  allocBytes(size: number): Uint8Array {
+    return new Uint8Array(this.buffer(size));
   }
 
   /** Wraps a freshly written array as a tensor of this backend. */
@@ -69,21 +73,22 @@ export class OneDnnBackend extends MathBackendCPU {
 
   override disposeData(dataId: DataId, force = false): boolean {
     const entry = this.data.get(dataId);
-    const values = entry?.values as Float32Array | undefined;
+    const values = entry?.values as ArrayBufferView | undefined;
     const gone = super.disposeData(dataId, force);
-    if (gone && values instanceof Float32Array) this.recycle(values);
+    if (gone && values?.buffer) this.recycle(values);
     return gone;
   }
 
-  private recycle(values: Float32Array): void {
-    const o = this.owned.get(values.buffer);
-    if (!o || o.escaped || values.byteOffset !== 0 || values.byteLength !== values.buffer.byteLength) return;
-    if (this.pooledBytes + values.byteLength > POOL_LIMIT_BYTES) return;
-    this.owned.delete(values.buffer);
-    let list = this.pool.get(values.length);
-    if (!list) this.pool.set(values.length, (list = []));
-    list.push(values);
-    this.pooledBytes += values.byteLength;
+  private recycle(values: ArrayBufferView): void {
+    const buf = values.buffer as ArrayBuffer;
+    const o = this.owned.get(buf);
+    if (!o || o.escaped || values.byteOffset !== 0 || values.byteLength !== buf.byteLength) return;
+    if (this.pooledBytes + buf.byteLength > POOL_LIMIT_BYTES) return;
+    this.owned.delete(buf);
+    let list = this.pool.get(buf.byteLength);
+    if (!list) this.pool.set(buf.byteLength, (list = []));
+    list.push(buf);
+    this.pooledBytes += buf.byteLength;
   }
 
   /** Empties the pool (tests and memory reports). */

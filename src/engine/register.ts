@@ -4,6 +4,8 @@ import {
   getKernelsForBackend, registerBackend, registerKernel, getKernel,
   type KernelConfig, type KernelFunc, type TensorInfo,
 } from '@tensorflow/tfjs-core';
+// The union package registers tfjs-core's gradients (and chained ops); tfjs-core alone has none.
+import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
 import { OneDnnBackend } from './backend.js';
 import type { NativeAddon } from './native.js';
@@ -19,12 +21,30 @@ export const ONEDNN = 'onednn';
 
 export const OVERRIDES: Override[] = [...convOverrides, ...matmulOverrides, ...elementwiseOverrides, ...reduceOverrides];
 
+// An output that is one of the inputs (Identity, Reshape) shares by refcount and needs no mark.
 function shared(fn: KernelFunc): KernelFunc {
   return (args) => {
     const out = fn(args);
     const b = args.backend as OneDnnBackend;
-    if (Array.isArray(out)) out.forEach((t) => b.markShared(t));
-    else b.markShared(out);
+    const ins = Object.values(args.inputs).map((t) => t?.dataId);
+    for (const t of Array.isArray(out) ? out : [out]) if (!ins.includes(t.dataId)) b.markShared(t);
+    return out;
+  };
+}
+
+/** Per-kernel wall time, collected only when SYNTHSET_PROFILE=1 (the bench's --profile). */
+export const kernelProfile = new Map<string, { ms: number; calls: number }>();
+const PROFILE = process.env.SYNTHSET_PROFILE === '1';
+
+function timed(name: string, fn: KernelFunc): KernelFunc {
+  if (!PROFILE) return fn;
+  return (args) => {
+    const t0 = performance.now();
+    const out = fn(args);
+    const p = kernelProfile.get(name) ?? { ms: 0, calls: 0 };
+    p.ms += performance.now() - t0;
+    p.calls++;
+    kernelProfile.set(name, p);
     return out;
   };
 }
@@ -51,9 +71,9 @@ export function registerOnednn(addon: NativeAddon, priority = 3): void {
     const kernelFunc: KernelFunc = fast
       ? (args) => fast({ ...args, backend: args.backend as OneDnnBackend, addon } as never) ?? cpuFn(args)
       : cpuFn;
-    registerKernel({ ...k, backendName: ONEDNN, kernelFunc } as KernelConfig);
+    registerKernel({ ...k, backendName: ONEDNN, kernelFunc: timed(k.kernelName, kernelFunc) } as KernelConfig);
   }
-  for (const k of own) registerKernel(k);
+  for (const k of own) registerKernel({ ...k, kernelFunc: timed(k.kernelName, k.kernelFunc) });
 }
 
 export type { TensorInfo };

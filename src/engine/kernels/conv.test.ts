@@ -50,7 +50,7 @@ test('gradients of a small conv net (input and filters) match cpu', { skip: SKIP
     await assertSameAsCpu(`grads n=${n}`, [x, f1, f2, b], (a, w1, w2, bias) => {
       const g = tf.grads((xi: tf.Tensor, k1: tf.Tensor, k2: tf.Tensor, bb: tf.Tensor) => {
         const h1 = tf.leakyRelu(tf.add(tf.conv2d(xi as tf.Tensor4D, k1 as tf.Tensor4D, 2, 'same'), bb), 0.2);
-        const h2 = tf.conv2dTranspose(h1, k2 as tf.Tensor4D, [n, 10, 10, 5], 2, 'same');
+        const h2 = tf.conv2dTranspose(h1 as tf.Tensor4D, k2 as tf.Tensor4D, [n, 10, 10, 5], 2, 'same');
         return tf.mean(tf.square(tf.tanh(h2)));
       });
       return g([a, w1, w2, bias]);

@@ -36,7 +36,7 @@ const unary = (name: string): Override => ({
 
 function broadcast({ backend, addon }: NativeArgs, op: number, a: TensorInfo, b: TensorInfo, outShape: number[]) {
   const n = size(outShape);
-  const out = op >= 10 ? new Uint8Array(n) : backend.alloc(n);
+  const out = op >= 10 ? backend.allocBytes(n) : backend.alloc(n);
   addon.binary(op, backend.values(a), a.shape, backend.values(b), b.shape, out, outShape);
   return backend.output(outShape, out, op >= 10 ? 'bool' : 'float32');
 }

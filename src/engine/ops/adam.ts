@@ -1,7 +1,7 @@
 // Adam with one fused kernel per variable instead of ~12 elementwise kernels. Same arithmetic,
 // state and serialisation as tfjs's AdamOptimizer (it is a subclass), so checkpoints interchange.
 import {
-  AdamOptimizer, engine, getBackend, getKernel, tidy, zerosLike, mul,
+  AdamOptimizer, Optimizer, engine, getBackend, getKernel, tidy, zerosLike, mul,
   type KernelConfig, type Tensor, type Variable,
 } from '@tensorflow/tfjs-core';
 import { kernel } from '../kernels/common.js';
@@ -19,8 +19,8 @@ interface AdamState {
 export class FusedAdamOptimizer extends AdamOptimizer {
   static override get className() { return 'Adam'; }
 
-  override applyGradients(variableGradients: Parameters<AdamOptimizer['applyGradients']>[0]): void {
-    if (!getKernel(ADAM, getBackend())) return super.applyGradients(variableGradients);
+  override applyGradients(variableGradients: Parameters<Optimizer['applyGradients']>[0]): void {
+    if (!getKernel(ADAM, getBackend())) return super.applyGradients(variableGradients as Parameters<AdamOptimizer['applyGradients']>[0]);
     const s = this as unknown as AdamState;
     const list = Array.isArray(variableGradients)
       ? variableGradients
