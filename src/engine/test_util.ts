@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { initEngine, loadNative } from './index.js';
 
 export const HAVE_NATIVE = loadNative() !== null;
-export const SKIP_NATIVE = HAVE_NATIVE ? false : 'native addon not built (SYNTHSET_NATIVE=0 or no build)';
+export const SKIP_NATIVE = HAVE_NATIVE ? false : 'native addon disabled (SYNTHSET_NATIVE=0) or not built';
 
 export function rng(seed: number): () => number {
   let s = seed >>> 0;

@@ -6,7 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { batchNormTrain } from '../ops/batch_norm.js';
 import { FusedAdamOptimizer } from '../ops/adam.js';
 
-export interface DcganConfig { size: 32 | 64; batch: number; zDim: number; seed: number }
+/** width: channels of the last hidden layer (64 in the benchmark; tests use less). */
+export interface DcganConfig { size: 32 | 64; batch: number; zDim: number; seed: number; width?: number }
 
 interface Bn { gamma: tf.Variable; beta: tf.Variable }
 
@@ -23,7 +24,7 @@ export class BenchDcgan {
   constructor(readonly cfg: DcganConfig) {
     const ups = Math.log2(cfg.size / 4);
     // 32 px: 256,128,64 -> 3; 64 px: 512,256,128,64 -> 3.
-    this.chans = Array.from({ length: ups }, (_, i) => 64 * 2 ** (ups - 1 - i));
+    this.chans = Array.from({ length: ups }, (_, i) => (cfg.width ?? 64) * 2 ** (ups - 1 - i));
     let seed = cfg.seed;
     const init = (shape: number[], std = 0.02) => tf.variable(tf.randomNormal(shape, 0, std, 'float32', seed++));
     const zerosVar = (n: number) => tf.variable(tf.zeros([n]));

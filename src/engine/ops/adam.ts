@@ -5,7 +5,6 @@ import {
   type KernelConfig, type Tensor, type Variable,
 } from '@tensorflow/tfjs-core';
 import { kernel } from '../kernels/common.js';
-import type { OneDnnBackend } from '../backend.js';
 import type { NativeAddon } from '../native.js';
 
 export const ADAM = 'SynthsetAdam';

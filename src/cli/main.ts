@@ -1,0 +1,56 @@
+// The synthset command line: parses arguments, calls the core, shows what it reports.
+import { Command, Option } from 'commander';
+import { initEngine, loadNative, nativeStatus } from '../engine/index.js';
+import { runBench } from '../engine/bench/run.js';
+
+const program = new Command('synthset')
+  .description('Turn a small, sensitive, labelled image collection into a shareable synthetic one with GANs.')
+  .addOption(new Option('--backend <name>', 'compute backend (env: SYNTHSET_BACKEND)').choices(['auto', 'onednn', 'cpu']))
+  .option('--bf16', 'bf16 convolutions on the onednn backend (faster, slightly less precise)')
+  .showHelpAfterError();
+
+async function engine() {
+  const o = program.opts<{ backend?: 'auto' | 'onednn' | 'cpu'; bf16?: boolean }>();
+  const info = await initEngine({ backend: o.backend, bf16: o.bf16 });
+  process.stderr.write(`synthset: backend ${info.backend} (${info.note})${info.bf16 ? ', bf16' : ''}\n`);
+  return info;
+}
+
+program.command('info')
+  .description('show the compute backend and the native addon status')
+  .action(async () => {
+    const info = await engine();
+    const native = loadNative();
+    console.log(JSON.stringify({ ...info, addon: nativeStatus(), native: native?.info() ?? null }, null, 2));
+  });
+
+program.command('bench')
+  .description('engine benchmark: DCGAN training img/s on onednn, cpu and PyTorch, with the conv-only roof')
+  .option('--json', 'print the result as one JSON object on the last line')
+  .option('--quick', 'fewer steps, 32 px only, no cpu run')
+  .option('--no-torch', 'skip PyTorch')
+  .option('--no-cpu', 'skip the pure-JS cpu backend (minutes per step)')
+  .option('--no-bf16', 'skip the bf16 rows')
+  .action(async (o: { json?: boolean; quick?: boolean; torch: boolean; cpu: boolean; bf16: boolean }) => {
+    await engine();
+    const { result, table } = await runBench(o);
+    console.log(table);
+    if (o.json) console.log(JSON.stringify(result));
+  });
+
+program.command('demo')
+  .description('the main job on the embedded default (for now: the engine benchmark in quick mode)')
+  .action(async () => {
+    const info = await engine();
+    if (info.backend !== 'onednn') {
+      console.log('The native backend is not available, so the demo cannot train at a useful speed.');
+      console.log(`Reason: ${nativeStatus()}. Run \`npm run build:native\` and try again.`);
+      process.exitCode = 1;
+      return;
+    }
+    console.log('Training a DCGAN (batch 64, 32 px) for a few steps on each engine to show the speed synthset trains at…');
+    const { table } = await runBench({ quick: true });
+    console.log(table);
+  });
+
+await program.parseAsync(process.argv);
