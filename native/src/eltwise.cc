@@ -186,6 +186,18 @@ Napi::Value Select(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// (dy, x, out, alpha): the LeakyReLU gradient in one pass instead of Greater + Multiply + Select.
+Napi::Value LeakyReluGrad(const Napi::CallbackInfo& info) {
+  const float* dy = f32(info[0]);
+  const float* x = f32(info[1]);
+  float* o = f32(info[2]);
+  float alpha = static_cast<float>(num(info[3]));
+  int64_t n = static_cast<int64_t>(len(info[2]));
+#pragma omp parallel for simd if (n > kParallelMin) schedule(static)
+  for (int64_t i = 0; i < n; i++) o[i] = dy[i] * (x[i] > 0.f ? 1.f : alpha);
+  return info.Env().Undefined();
+}
+
 // (inputs:Float32Array[], out)
 Napi::Value AddN(const Napi::CallbackInfo& info) {
   auto arr = info[0].As<Napi::Array>();
@@ -244,6 +256,7 @@ void init_eltwise(Napi::Env env, Napi::Object exports) {
   expose(exports, "unary", UnaryOp);
   expose(exports, "binary", BinaryOp);
   expose(exports, "select", Select);
+  expose(exports, "leakyReluGrad", LeakyReluGrad);
   expose(exports, "addN", AddN);
   expose(exports, "batchNormApply", BatchNormApply);
 }

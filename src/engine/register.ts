@@ -16,6 +16,7 @@ import { elementwiseOverrides } from './kernels/elementwise.js';
 import { reduceOverrides } from './kernels/reduce.js';
 import { batchNormKernels } from './ops/batch_norm.js';
 import { adamKernel } from './ops/adam.js';
+import { leakyReluGradKernel } from './ops/leaky_relu.js';
 
 export const ONEDNN = 'onednn';
 
@@ -54,7 +55,7 @@ let registered = false;
 /** Our own kernels (batch-norm training, fused Adam) for the pure-JS `cpu` backend. */
 export function registerCpuExtras(): void {
   if (getKernel(batchNormKernels('cpu', null)[0].kernelName, 'cpu')) return;
-  for (const k of [...batchNormKernels('cpu', null), adamKernel('cpu', null)]) registerKernel(k);
+  for (const k of [...batchNormKernels('cpu', null), adamKernel('cpu', null), leakyReluGradKernel('cpu', null)]) registerKernel(k);
 }
 
 export function registerOnednn(addon: NativeAddon, priority = 3): void {
@@ -62,7 +63,7 @@ export function registerOnednn(addon: NativeAddon, priority = 3): void {
   registered = true;
   registerBackend(ONEDNN, () => new OneDnnBackend(), priority);
   const native = new Map(OVERRIDES.map((o) => [o.kernelName, o.native]));
-  const own = [...batchNormKernels(ONEDNN, addon), adamKernel(ONEDNN, addon)];
+  const own = [...batchNormKernels(ONEDNN, addon), adamKernel(ONEDNN, addon), leakyReluGradKernel(ONEDNN, addon)];
   const ownNames = new Set(own.map((k) => k.kernelName));
   for (const k of getKernelsForBackend('cpu')) {
     if (ownNames.has(k.kernelName)) continue;

@@ -16,7 +16,7 @@ test('the benchmark DCGAN step updates both networks, keeps losses finite and le
   assert.ok(Number.isFinite(ld) && Number.isFinite(lg), `losses ${ld} ${lg}`);
   // BCE of an untrained D is near log 2 per term.
   assert.ok(ld > 0.5 && ld < 3 && lg > 0.2 && lg < 2, `losses out of range: ${ld} ${lg}`);
-  const moved = (a: Float32Array, b: Float32Array) => a.some((v, i) => v !== b[i]);
+  const moved = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).some((v, i) => v !== b[i]);
   assert.ok(moved(m.g.deconv[2].dataSync(), g0), 'G did not update');
   assert.ok(moved(m.d.conv[0].dataSync(), d0), 'D did not update');
   m.dispose();

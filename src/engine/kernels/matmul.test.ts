@@ -30,3 +30,11 @@ test('fused matMul (dense) with bias and activation, and its gradients, match cp
         tf.fused.matMul({ a: xi as tf.Tensor2D, b: ki as tf.Tensor2D, bias: bi, activation, leakyreluAlpha: 0.3 }))))([a, k, bias]));
   }
 });
+
+test('outer products (K = 1) match cpu in every transpose combination', { skip: SKIP_NATIVE }, async () => {
+  const r = rng(23);
+  for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+    const a = randArray(r, ta ? [1, 64] : [64, 1]), b = randArray(r, tb ? [300, 1] : [1, 300]);
+    await assertSameAsCpu(`outer ${ta} ${tb}`, [a, b], (p, q) => tf.matMul(p, q, ta, tb));
+  }
+});
