@@ -33,13 +33,17 @@ function shared(fn: KernelFunc): KernelFunc {
   };
 }
 
-/** Per-kernel wall time, collected only when SYNTHSET_PROFILE=1 (the bench's --profile). */
+/** Per-kernel wall time of the onednn backend, collected while profiling is on (bench --profile). */
 export const kernelProfile = new Map<string, { ms: number; calls: number }>();
-const PROFILE = process.env.SYNTHSET_PROFILE === '1';
+let profiling = process.env.SYNTHSET_PROFILE === '1';
+
+export function setKernelProfiling(on: boolean): void {
+  profiling = on;
+}
 
 function timed(name: string, fn: KernelFunc): KernelFunc {
-  if (!PROFILE) return fn;
   return (args) => {
+    if (!profiling) return fn(args);
     const t0 = performance.now();
     const out = fn(args);
     const p = kernelProfile.get(name) ?? { ms: 0, calls: 0 };

@@ -1,4 +1,4 @@
-// `npm run bench` [--json] [--quick] [--no-torch] [--no-cpu] [--no-bf16]. With --json the last
+// `npm run bench` [--json] [--quick] [--no-torch] [--no-cpu] [--no-bf16] [--profile]. With --json the last
 // stdout line is one JSON object (onednn_32, onednn_64, cpu_32, torch_32, torch_64, roof_32,
 // roof_64, tensors_growth). --quick: fewer steps, 32 px only, no cpu run (what the demo shows).
 import { parseArgs } from 'node:util';
@@ -11,11 +11,12 @@ const { values: opt } = parseArgs({
     'no-torch': { type: 'boolean', default: false },
     'no-cpu': { type: 'boolean', default: false },
     'no-bf16': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
   },
 });
 
 const { result, table } = await runBench({
-  quick: opt.quick, torch: !opt['no-torch'], cpu: !opt['no-cpu'], bf16: !opt['no-bf16'],
+  quick: opt.quick, torch: !opt['no-torch'], cpu: !opt['no-cpu'], bf16: !opt['no-bf16'], profile: opt.profile,
 });
 console.log(table);
 if (opt.json) console.log(JSON.stringify(result));

@@ -5,8 +5,11 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { initEngine, loadNative } from '../index.js';
 import { BenchDcgan } from './dcgan.js';
+import { kernelProfile, setKernelProfiling } from '../register.js';
 
 const BATCH = 64;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 interface Run { imgS: number; msStep: number; roof: number | null; growth: number }
 
@@ -18,17 +21,20 @@ async function runTfjs(backend: string, size: 32 | 64, warmup: number, steps: nu
   for (let i = 0; i < warmup; i++) model.step();
   native?.stats(true);
   const before = tf.memory().numTensors;
-  const t0 = performance.now();
+  const stepMs: number[] = [], convMs: number[] = [];
   for (let i = 0; i < steps; i++) {
+    const t0 = performance.now();
     const [ld, lg] = model.step();
+    stepMs.push(performance.now() - t0);
+    if (native) convMs.push(native.stats(true).convMs);
     if (!Number.isFinite(ld) || !Number.isFinite(lg)) throw new Error(`${backend} ${size}px: loss is not finite`);
   }
-  const msStep = (performance.now() - t0) / steps;
   const growth = tf.memory().numTensors - before;
-  const convMs = native ? native.stats(true).convMs / steps : 0;
   model.dispose();
   native?.setBf16(false);
-  return { imgS: (BATCH * 1000) / msStep, msStep, roof: native ? (BATCH * 1000) / convMs : null, growth };
+  // Medians: this kind of shared machine has bursts of slow steps from other tenants.
+  const msStep = median(stepMs);
+  return { imgS: (BATCH * 1000) / msStep, msStep, roof: native ? (BATCH * 1000) / median(convMs) : null, growth };
 }
 
 function runTorch(size: number, warmup: number, steps: number): { imgS: number; msStep: number } | string {
@@ -44,7 +50,9 @@ function runTorch(size: number, warmup: number, steps: number): { imgS: number; 
 
 const fmt = (v: number | null | undefined, d = 1) => (v == null ? '—' : v.toFixed(d));
 
-export interface BenchOptions { quick?: boolean; torch?: boolean; cpu?: boolean; bf16?: boolean; log?: (line: string) => void }
+export interface BenchOptions {
+  quick?: boolean; torch?: boolean; cpu?: boolean; bf16?: boolean; profile?: boolean; log?: (line: string) => void;
+}
 
 export interface BenchReport {
   /** img/s per configuration (null where skipped) and tensors_growth: the keys of `--json`. */
@@ -115,11 +123,37 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
     }
   }
   res.tensors_growth = growth;
+  const profile = opts.profile ? await profileStep(5) : '';
 
   const head: [string, string, string, string] = ['engine', 'img/s', 'ms/step', 'ratio'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 || i === 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   const table = [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line),
-    `tensor count change over measured steps: ${growth}`].join('\n');
+    `tensor count change over measured steps: ${growth}`, profile].join('\n');
   return { result: res, table };
+}
+
+/** Where one onednn 32 px step goes: the top kernels, and the rest (tfjs engine, tape, JS). */
+async function profileStep(steps: number): Promise<string> {
+  await tf.setBackend('onednn');
+  const model = new BenchDcgan({ size: 32, batch: BATCH, zDim: 100, seed: 1 });
+  for (let i = 0; i < 3; i++) model.step();
+  kernelProfile.clear();
+  setKernelProfiling(true);
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) model.step();
+  const stepMs = (performance.now() - t0) / steps;
+  setKernelProfiling(false);
+  model.dispose();
+  const rows = [...kernelProfile].map(([k, v]) => [k, v.ms / steps, v.calls / steps] as const).sort((a, b) => b[1] - a[1]);
+  const kernelsMs = rows.reduce((a, r) => a + r[1], 0);
+  const out = [`\nprofile of one onednn 32px fp32 step: ${stepMs.toFixed(1)} ms (${(BATCH * 1000 / stepMs).toFixed(0)} img/s, profiling on)`,
+    `${'kernel'.padEnd(26)} ${'ms/step'.padStart(8)} ${'calls'.padStart(6)} ${'share'.padStart(6)}`];
+  for (const [k, ms, calls] of rows.slice(0, 16)) {
+    out.push(`${k.padEnd(26)} ${ms.toFixed(2).padStart(8)} ${calls.toFixed(0).padStart(6)} ${(100 * ms / stepMs).toFixed(1).padStart(5)}%`);
+  }
+  const rest = rows.slice(16).reduce((a, r) => a + r[1], 0);
+  out.push(`${'(other kernels)'.padEnd(26)} ${rest.toFixed(2).padStart(8)}`);
+  out.push(`${'(engine, tape, JS)'.padEnd(26)} ${(stepMs - kernelsMs).toFixed(2).padStart(8)} ${''.padStart(6)} ${(100 * (stepMs - kernelsMs) / stepMs).toFixed(1).padStart(5)}%`);
+  return out.join('\n');
 }
