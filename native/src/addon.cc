@@ -51,6 +51,7 @@ static Napi::Value GetStats(const Napi::CallbackInfo& info) {
   auto o = Napi::Object::New(info.Env());
   o.Set("convMs", stats().conv_ms);
   o.Set("convCalls", static_cast<double>(stats().conv_calls));
+  o.Set("convFlops", stats().conv_flops);
   o.Set("matmulMs", stats().mm_ms);
   o.Set("matmulCalls", static_cast<double>(stats().mm_calls));
   if (info.Length() > 0 && info[0].ToBoolean()) stats() = Stats();

@@ -220,6 +220,8 @@ Napi::Value Conv(const Napi::CallbackInfo& info, Kind k) {
   run(k, *slot, a, b, c, bp);
   stats().conv_ms += now_ms() - t0;
   stats().conv_calls++;
+  // Forward, backward-data and backward-weights all do the same multiply-adds.
+  stats().conv_flops += 2.0 * s.n * s.oh * s.ow * s.oc * s.ic * s.kh * s.kw;
   return info.Env().Undefined();
 }
 

@@ -17,7 +17,7 @@ const PROVIDERS: Provider[] = [
     unavailable: () => (loadNative() ? null : `native addon ${nativeStatus()}`),
     register: () => registerOnednn(loadNative()!),
   },
-  { name: 'cpu', unavailable: () => null, register: () => quiet(findBackend('cpu') as MathBackendCPU) },
+  { name: 'cpu', unavailable: () => null, register: () => {} },
 ];
 
 export interface EngineInfo { backend: string; requested: BackendName; note: string; bf16: boolean }
@@ -36,6 +36,7 @@ function requested(opt?: BackendName): BackendName {
 /** Chooses and activates the compute backend. Safe to call more than once. */
 export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> {
   registerCpuExtras();
+  quiet(findBackend('cpu') as MathBackendCPU);
   const want = requested(opts.backend);
   const candidates = want === 'auto' ? PROVIDERS : PROVIDERS.filter((p) => p.name === want);
   const notes: string[] = [];

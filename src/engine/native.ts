@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 export interface NativeAddon {
   info(): { onednn: string; threads: number; isa: string; bf16: boolean };
   setBf16(on: boolean): void;
-  stats(reset?: boolean): { convMs: number; convCalls: number; matmulMs: number; matmulCalls: number };
+  stats(reset?: boolean): { convMs: number; convCalls: number; convFlops: number; matmulMs: number; matmulCalls: number };
   conv2d(shape: Int32Array, x: Float32Array, w: Float32Array, y: Float32Array, bias: Float32Array | null,
     act: number, alpha: number): void;
   conv2dBackpropInput(shape: Int32Array, dy: Float32Array, w: Float32Array, dx: Float32Array): void;

@@ -11,7 +11,7 @@ const BATCH = 64;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-interface Run { imgS: number; msStep: number; roof: number | null; growth: number }
+interface Run { imgS: number; msStep: number; roof: number | null; growth: number; convGflops: number }
 
 async function runTfjs(backend: string, size: 32 | 64, warmup: number, steps: number, bf16 = false): Promise<Run> {
   await tf.setBackend(backend);
@@ -22,11 +22,16 @@ async function runTfjs(backend: string, size: 32 | 64, warmup: number, steps: nu
   native?.stats(true);
   const before = tf.memory().numTensors;
   const stepMs: number[] = [], convMs: number[] = [];
+  let flops = 0;
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
     const [ld, lg] = model.step();
     stepMs.push(performance.now() - t0);
-    if (native) convMs.push(native.stats(true).convMs);
+    if (native) {
+      const st = native.stats(true);
+      convMs.push(st.convMs);
+      flops = st.convFlops;
+    }
     if (!Number.isFinite(ld) || !Number.isFinite(lg)) throw new Error(`${backend} ${size}px: loss is not finite`);
   }
   const growth = tf.memory().numTensors - before;
@@ -34,7 +39,9 @@ async function runTfjs(backend: string, size: 32 | 64, warmup: number, steps: nu
   native?.setBf16(false);
   // Medians: this kind of shared machine has bursts of slow steps from other tenants.
   const msStep = median(stepMs);
-  return { imgS: (BATCH * 1000) / msStep, msStep, roof: native ? (BATCH * 1000) / median(convMs) : null, growth };
+  const roofMs = native ? median(convMs) : 0;
+  return { imgS: (BATCH * 1000) / msStep, msStep, roof: native ? (BATCH * 1000) / roofMs : null, growth,
+    convGflops: native ? flops / 1e6 / roofMs : 0 };
 }
 
 function runTorch(size: number, warmup: number, steps: number): { imgS: number; msStep: number } | string {
@@ -71,8 +78,9 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
   }
   const info = native.info();
   log(`synthset bench: oneDNN ${info.onednn}, ${info.threads} threads, ${info.isa}; DCGAN batch ${BATCH}, BCE, Adam 2e-4/0.5`);
+  const peak = sgemmPeak();
   const steps = opts.quick ? { w: 2, s32: 5, s64: 2 } : { w: 3, s32: 20, s64: 6 };
-  const res: Record<string, number | null> = {};
+  const res: Record<string, number | null> = { sgemm_gflops: peak };
   const rows: [string, string, string, string][] = [];
   let growth = 0;
 
@@ -83,7 +91,8 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
     res[`roof_${size}`] = r.roof;
     growth += r.growth;
     rows.push([`onednn ${size}px (fp32)`, fmt(r.imgS), fmt(r.msStep), `${fmt((100 * r.imgS) / r.roof!, 0)} % of roof`]);
-    rows.push([`conv-only roof ${size}px`, fmt(r.roof), fmt((BATCH * 1000) / r.roof!), 'oneDNN conv primitives of one step']);
+    rows.push([`conv-only roof ${size}px`, fmt(r.roof), fmt((BATCH * 1000) / r.roof!),
+      `conv primitives alone: ${fmt(r.convGflops, 0)} GFLOP/s (sgemm peak ${fmt(peak, 0)})`]);
     if (!opts.bf16 === false) {
       log(`onednn ${size}px bf16…`);
       const b = await runTfjs('onednn', size, steps.w, size === 32 ? steps.s32 : steps.s64, true);
@@ -156,4 +165,17 @@ async function profileStep(steps: number): Promise<string> {
   out.push(`${'(other kernels)'.padEnd(26)} ${rest.toFixed(2).padStart(8)}`);
   out.push(`${'(engine, tape, JS)'.padEnd(26)} ${(stepMs - kernelsMs).toFixed(2).padStart(8)} ${''.padStart(6)} ${(100 * (stepMs - kernelsMs) / stepMs).toFixed(1).padStart(5)}%`);
   return out.join('\n');
+}
+
+/** The machine's practical fp32 peak: a 2048^3 oneDNN sgemm, median of 5. */
+function sgemmPeak(): number {
+  const native = loadNative()!;
+  const n = 2048, a = new Float32Array(n * n).fill(0.01), b = new Float32Array(n * n).fill(0.02), c = new Float32Array(n * n);
+  const ms: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const t0 = performance.now();
+    native.matmul(a, b, c, [1, 1, n, n, n, 0, 0], null, 0, 0);
+    if (i >= 2) ms.push(performance.now() - t0);
+  }
+  return (2 * n ** 3) / 1e6 / median(ms);
 }

@@ -25,3 +25,13 @@ for (const backend of ['cpu', 'onednn']) {
       });
     });
 }
+
+for (const backend of ['cpu', 'onednn']) {
+  test(`ReLU gradient on ${backend} is the step mask`, { skip: backend === 'onednn' && SKIP_NATIVE }, async () => {
+    await initEngine();
+    await tf.setBackend(backend);
+    const x = randArray(rng(52), [5, 33]);
+    const g = tf.tidy(() => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.relu(t), 3)))(tf.tensor(x.values, x.shape)).dataSync());
+    assert.deepEqual(Array.from(g), Array.from(x.values, (v) => (v > 0 ? 3 : 0)));
+  });
+}

@@ -1,5 +1,5 @@
-// LeakyReLU's gradient as one kernel. tfjs differentiates it as Greater + Multiply + Select over the
-// whole activation, the largest tensors of a discriminator. The gradient kernel has its own gradient
+// LeakyReLU's (and ReLU's, alpha 0) gradient as one kernel. tfjs differentiates them as Greater +
+// Multiply + Select (Step + Cast + Multiply) over whole activations, the largest tensors of a GAN. The gradient kernel has its own gradient
 // (the same mask applied to the incoming gradient), so gradient penalties (WGAN-GP) still work.
 import { engine, getBackend, getKernel, registerGradient, where, greater, mul, zerosLike, type Tensor } from '@tensorflow/tfjs-core';
 import { kernel } from '../kernels/common.js';
@@ -21,6 +21,12 @@ registerGradient({
     const [x] = saved;
     return { x: () => leakyReluGrad(dy as Tensor, x, (attrs as { alpha: number }).alpha) };
   },
+});
+
+registerGradient({
+  kernelName: 'Relu',
+  inputsToSave: ['x'],
+  gradFunc: (dy, saved) => ({ x: () => leakyReluGrad(dy as Tensor, saved[0], 0) }),
 });
 
 registerGradient({
