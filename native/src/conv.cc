@@ -1,7 +1,7 @@
 // 2-D convolution forward, backward-data and backward-weights over oneDNN. Activations stay in the
 // JS buffers (NHWC, zero-copy); weights are handed over as HWIO and reordered into whatever blocked
-// format oneDNN prefers. Each shape is set up once: on first use both the blocked-weights (direct jit)
-// and plain-weights (gemm) implementations are timed and the faster one is kept.
+// format oneDNN prefers. Each shape is set up once: on first use every implementation oneDNN offers
+// (for blocked and for plain weights) is timed and the fastest is kept.
 #include "common.h"
 #include <algorithm>
 #include <cstdio>

@@ -17,9 +17,6 @@ export type NativeKernel = (args: NativeArgs) => TensorInfo | TensorInfo[] | nul
 
 export interface Override { kernelName: string; native: NativeKernel }
 
-/** Kernels the `cpu` backend does not have, registered for `onednn` only. */
-export interface Extra { kernelName: string; kernelFunc: KernelFunc }
-
 export const allF32 = (...ts: (TensorInfo | undefined)[]): boolean =>
   ts.every((t) => t === undefined || (t.dtype === 'float32' && util.sizeFromShape(t.shape) > 0));
 
