@@ -2,11 +2,15 @@
 import { Command, Option } from 'commander';
 import { initEngine, loadNative, nativeStatus } from '../engine/index.js';
 import { runBench } from '../engine/bench/run.js';
+import { registerDataCommands } from './data.js';
+import { printError } from './errors.js';
 
 const program = new Command('synthset')
   .description('Turn a small, sensitive, labelled image collection into a shareable synthetic one with GANs.')
   .addOption(new Option('--backend <name>', 'compute backend (env: SYNTHSET_BACKEND)').choices(['auto', 'onednn', 'cpu']))
   .option('--bf16', 'bf16 convolutions on the onednn backend (faster, slightly less precise)')
+  .option('--debug', 'show stack traces on errors')
+  .configureHelp({ showGlobalOptions: true })
   .showHelpAfterError();
 
 async function engine() {
@@ -53,4 +57,12 @@ program.command('demo')
     console.log(table);
   });
 
-await program.parseAsync(process.argv);
+registerDataCommands(program, engine);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  // Options may not be parsed when the failure comes early, hence the argv check.
+  printError(err, !!program.opts().debug || process.argv.includes('--debug'));
+  process.exitCode = 1;
+}
