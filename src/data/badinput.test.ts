@@ -152,13 +152,18 @@ describe('inspectFolder on bad input', () => {
     mkdirSync(join(dir, 'a'), { recursive: true });
     await noisePng(join(dir, 'a', 'ok.png'), 1);
     await noisePng(join(dir, 'a', 'locked.png'), 2);
+    mkdirSync(join(dir, 'b'));
+    await noisePng(join(dir, 'b', 'hidden.png'), 3);
     chmodSync(join(dir, 'a', 'locked.png'), 0);
+    chmodSync(join(dir, 'b'), 0);
     try {
       const r = await inspectFolder(dir);
       assert.equal(r.images, 1);
       assert.match(reasonOf(r, 'locked.png') ?? '', /permission denied/);
+      assert.match(reasonOf(r, join(dir, 'b')) ?? '', /permission denied/);
     } finally {
       chmodSync(join(dir, 'a', 'locked.png'), 0o644);
+      chmodSync(join(dir, 'b'), 0o755);
     }
   });
 });
