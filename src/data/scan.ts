@@ -1,7 +1,7 @@
 // Walks image folders without following symlink loops or dying on unreadable entries: those are
 // reported as problems. Names are returned sorted (codepoint order) so runs are reproducible.
 import { readdirSync, realpathSync, statSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { extname, join, sep } from 'node:path';
 import { DataError, type ProblemLog } from './errors.js';
 
 export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.bmp', '.avif']);
@@ -25,6 +25,7 @@ function entries(dir: string, log: ProblemLog): string[] {
 export function listImages(dir: string, log: ProblemLog, recursive = true): string[] {
   const out: string[] = [];
   const seen = new Set<string>();
+  let top = '';
   const walk = (d: string) => {
     let real: string;
     try {
@@ -34,6 +35,13 @@ export function listImages(dir: string, log: ProblemLog, recursive = true): stri
       return;
     }
     if (seen.has(real)) return; // a symlink loop or a second link to a folder already read
+    // A link to an enclosing folder (say the dataset root, from inside a class) would pull in other
+    // classes' images: it is a loop as far as this walk is concerned.
+    if (top && top.startsWith(real + sep)) {
+      log.add(new DataError(d, 'symlink loop (points to an enclosing folder)', 'remove the link'), d);
+      return;
+    }
+    if (!top) top = real;
     seen.add(real);
     for (const name of entries(d, log)) {
       const p = join(d, name);
