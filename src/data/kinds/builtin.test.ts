@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { openDataset } from './index.js';
+import { openCache } from '../cache.js';
+import { tempDir } from '../test_images.js';
+
+test('fashion-mnist: 70,000 images (the two empty entries of class 0 skipped), class names', async () => {
+  const ds = await openDataset('fashion-mnist', { size: 32, channels: 1 });
+  assert.equal(ds.kind, 'builtin');
+  assert.equal(ds.count, 70_000);
+  assert.equal(ds.classes[0], 'T-shirt/top');
+  assert.equal(ds.classes[9], 'Ankle boot');
+  assert.equal(ds.labels!.filter((c) => c === 0).length, 7000);
+  assert.equal(ds.builtinIndices![6999], 6999);
+  assert.equal(ds.problems.length, 0);
+});
+
+test('fashion-mnist subset decodes to the spec size and channels', async () => {
+  const t = tempDir();
+  try {
+    process.env.SYNTHSET_CACHE_DIR = t.dir;
+    const ds = await openDataset('builtin:fashion-mnist', { size: 32, channels: 3 }, { classes: ['Trouser', 9], limit: 40 });
+    assert.equal(ds.count, 80);
+    assert.deepEqual([...new Set(ds.labels)], [1, 9]);
+    assert.equal(ds.defaultCacheDir, join(t.dir, 'fashion-mnist'));
+    const c = await openCache(ds);
+    assert.equal(c.dir, join(t.dir, 'fashion-mnist'));
+    assert.equal(c.count, 80);
+    assert.equal(c.rowBytes, 32 * 32 * 3);
+    const px = c.readRows([0]);
+    assert.ok(px.some((v) => v > 100), 'a trouser has bright pixels');
+    for (let i = 0; i < px.length; i += 3) assert.ok(px[i] === px[i + 1] && px[i] === px[i + 2], 'grey in all channels');
+    c.close();
+    const again = await openCache(ds);
+    assert.equal(again.decoded, 0);
+    again.close();
+  } finally {
+    delete process.env.SYNTHSET_CACHE_DIR;
+    t.done();
+  }
+});
+
+test('mnist: 10,000 digits labelled 0..9; one class decodes at 32 px grey', async () => {
+  const all = await openDataset('mnist', { size: 32, channels: 1 });
+  assert.equal(all.count, 10_000);
+  assert.deepEqual(all.classes, ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+  const t = tempDir();
+  try {
+    const ds = await openDataset('mnist', { size: 32, channels: 1 }, { classes: [7], limit: 100 });
+    const c = await openCache(ds, { cacheDir: t.dir });
+    assert.equal(c.count, 100);
+    assert.equal(c.rowBytes, 32 * 32);
+    const px = c.readRows([5]);
+    assert.ok(Math.max(...px) > 200 && px[0] === 0, 'white digit on black');
+    c.close();
+  } finally {
+    t.done();
+  }
+});
