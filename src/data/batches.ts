@@ -50,8 +50,9 @@ export function epochOrder(rows: ArrayLike<number>, seed = 0, epoch = 0): number
 interface Raw { rows: number[]; pixels: Float32Array }
 
 // The read-ahead runs in a worker thread: pread + byte-to-float there, and the float buffer is
-// transferred back (no copy), so the training thread only wraps it in a tensor. Plain JS source
-// so it runs without the TypeScript loader.
+// transferred back (no copy), so the training thread only wraps it in a tensor. Disposed batches
+// send their buffer back for reuse: fresh 3 MB buffers per batch cost more than the conversion.
+// Plain JS source so it runs without the TypeScript loader.
 const READER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const fs = require('node:fs');
@@ -59,9 +60,16 @@ const { file, rowBytes } = workerData;
 const fd = fs.openSync(file, 'r');
 const tmp = new Uint8Array(rowBytes);
 const scale = 1 / 127.5;
-parentPort.on('message', ({ id, rows }) => {
+const free = [];
+parentPort.on('message', ({ id, rows, recycled }) => {
+  if (recycled) {
+    if (free.length < 4) free.push(recycled);
+    return;
+  }
   try {
-    const out = new Float32Array(rows.length * rowBytes);
+    const bytes = rows.length * rowBytes * 4;
+    const k = free.findIndex((b) => b.byteLength === bytes);
+    const out = k >= 0 ? new Float32Array(free.splice(k, 1)[0]) : new Float32Array(rows.length * rowBytes);
     for (let i = 0; i < rows.length; i++) {
       const n = fs.readSync(fd, tmp, 0, rowBytes, rows[i] * rowBytes);
       if (n !== rowBytes) throw new Error('short read at row ' + rows[i] + ': the cache file is damaged, delete it to rebuild');
@@ -106,6 +114,12 @@ class Reader {
     });
   }
 
+  /** Hands a batch buffer back; it is detached here, so a stale view reads as empty, never as other data. */
+  recycle(pixels: Float32Array): void {
+    const buf = pixels.buffer as ArrayBuffer;
+    this.worker.postMessage({ recycled: buf }, [buf]);
+  }
+
   close(): Promise<number> {
     return this.worker.terminate();
   }
@@ -130,6 +144,7 @@ export async function* batches(cache: ImageCache, opts: BatchOptions): AsyncGene
   const rowsOf = (k: number) => order.slice(starts[k], starts[k] + bs);
   const reader = opts.prefetch !== false && starts.length > 1 ? new Reader(cache) : null;
   const queue: Promise<Raw>[] = [];
+  let closed = false;
   const request = (k: number) => {
     const rows = rowsOf(k);
     const p = reader!.read(rows).then((pixels) => ({ rows, pixels }));
@@ -160,11 +175,19 @@ export async function* batches(cache: ImageCache, opts: BatchOptions): AsyncGene
           lab = tf.tensor1d(ids, 'int32');
         }
       }
-      const batch: Batch = { images, labels: lab, rows: raw.rows, dispose: () => tf.dispose([images, ...(lab ? [lab] : [])]) };
+      const pixels = raw.pixels;
+      const dispose = () => {
+        if (images.isDisposed) return;
+        tf.dispose([images, ...(lab ? [lab] : [])]);
+        // Only when no other tensor (a reshape, a clone) still shares the data.
+        if (reader && !closed && tf.engine().backend.refCount(images.dataId) === 0) reader.recycle(pixels);
+      };
+      const batch: Batch = { images, labels: lab, rows: raw.rows, dispose };
       yield batch;
     }
   } finally {
     // Read-ahead holds only plain buffers, so stopping early leaks no tensors.
+    closed = true;
     await reader?.close();
   }
 }

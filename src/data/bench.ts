@@ -17,16 +17,22 @@ function arg(name: string, fallback: number): number {
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
-async function batchRate(cache: ImageCache, batchSize: number, epochs: number): Promise<number> {
+/** img/s over `epochs`; `workMs` of busy main-thread work per batch stands in for a training step. */
+async function batchRate(cache: ImageCache, batchSize: number, epochs: number, prefetch: boolean, workMs = 0): Promise<{ rate: number; waitMs: number }> {
   let n = 0;
+  let batchesSeen = 0;
   const t0 = performance.now();
   for (let e = 0; e < epochs; e++) {
-    for await (const b of batches(cache, { batchSize, seed: 1, epoch: e })) {
+    for await (const b of batches(cache, { batchSize, seed: 1, epoch: e, prefetch })) {
       n += b.rows.length;
+      batchesSeen++;
+      const until = performance.now() + workMs;
+      while (performance.now() < until) { /* the stand-in training step */ }
       b.dispose();
     }
   }
-  return n / ((performance.now() - t0) / 1000);
+  const ms = performance.now() - t0;
+  return { rate: n / (ms / 1000), waitMs: (ms - batchesSeen * workMs) / batchesSeen };
 }
 
 async function main(): Promise<void> {
@@ -54,9 +60,16 @@ async function main(): Promise<void> {
       console.log(`${size} px: listed ${ds.count} images in ${listMs.toFixed(0)} ms; decoded+cached ${cache.decoded} in ${s.toFixed(1)} s = ${(cache.decoded / s).toFixed(0)} img/s `
         + `(concurrency ${concurrency}); reopen (no decoding: ${again.decoded === 0}) ${reopenMs.toFixed(0)} ms; ${ds.problems.length} problem(s)`);
       if (size === 64) {
-        await batchRate(again, batchSize, 1); // warm the page cache and the JIT
-        const rate = await batchRate(again, batchSize, 3);
-        console.log(`64 px cached batches of ${batchSize} (shuffled, prefetch, float32 [-1,1] tensors, ${engine.backend}): ${rate.toFixed(0)} img/s`);
+        await batchRate(again, batchSize, 1, true); // warm the page cache and the JIT
+        for (const prefetch of [false, true]) {
+          const { rate, waitMs } = await batchRate(again, batchSize, 3, prefetch);
+          console.log(`64 px cached batches of ${batchSize} (shuffled, float32 [-1,1] tensors, ${engine.backend}), `
+            + `${prefetch ? 'worker read-ahead' : 'read in the caller thread'}: ${rate.toFixed(0)} img/s (${waitMs.toFixed(2)} ms per batch)`);
+        }
+        for (const prefetch of [false, true]) {
+          const { waitMs } = await batchRate(again, batchSize, 1, prefetch, 20);
+          console.log(`  with a 20 ms training step per batch, ${prefetch ? 'worker read-ahead' : 'no read-ahead'}: the step waits ${waitMs.toFixed(2)} ms per batch for data`);
+        }
       }
       again.close();
     }
