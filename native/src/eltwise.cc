@@ -198,6 +198,17 @@ Napi::Value LeakyReluGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// (bytes:Uint8Array, out, scale, offset): decoded images to floats, out = bytes * scale + offset.
+Napi::Value BytesToFloat(const Napi::CallbackInfo& info) {
+  const uint8_t* x = u8(info[0]);
+  float* o = f32(info[1]);
+  float scale = static_cast<float>(num(info[2])), offset = static_cast<float>(num(info[3]));
+  int64_t n = static_cast<int64_t>(len(info[1]));
+#pragma omp parallel for simd if (n > kParallelMin) schedule(static)
+  for (int64_t i = 0; i < n; i++) o[i] = static_cast<float>(x[i]) * scale + offset;
+  return info.Env().Undefined();
+}
+
 // (inputs:Float32Array[], out)
 Napi::Value AddN(const Napi::CallbackInfo& info) {
   auto arr = info[0].As<Napi::Array>();
@@ -257,6 +268,7 @@ void init_eltwise(Napi::Env env, Napi::Object exports) {
   expose(exports, "binary", BinaryOp);
   expose(exports, "select", Select);
   expose(exports, "leakyReluGrad", LeakyReluGrad);
+  expose(exports, "bytesToFloat", BytesToFloat);
   expose(exports, "addN", AddN);
   expose(exports, "batchNormApply", BatchNormApply);
 }

@@ -1,8 +1,8 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { initEngine } from '../engine/index.js';
-import { batches, epochOrder, toUnitRange } from './batches.js';
+import { imagesFromBytes, initEngine } from '../engine/index.js';
+import { batches, epochOrder } from './batches.js';
 import { openCache, type ImageCache } from './cache.js';
 import { openDataset } from './kinds/index.js';
 import { makeImageFolder, tempDir } from './test_images.js';
@@ -37,6 +37,7 @@ test('batches: deterministic for (seed, epoch), every row once, epochs differ', 
   assert.deepEqual(a.flat().sort((x, y) => x - y), Array.from({ length: 18 }, (_, i) => i));
   assert.notDeepEqual((await collect({ batchSize: 4, seed: 1, epoch: 1 })).flat(), a.flat());
   assert.deepEqual((await collect({ batchSize: 4, dropLast: true, prefetch: false })).length, 4);
+  assert.deepEqual(await collect({ batchSize: 4, seed: 1, epoch: 0, prefetch: true }), a, 'read-ahead changes nothing but timing');
   assert.deepEqual((await collect({ batchSize: 5, shuffle: false, rows: [3, 1, 2] })).flat(), [3, 1, 2]);
   assert.deepEqual(epochOrder([1, 2, 3, 4, 5], 9, 2), epochOrder([1, 2, 3, 4, 5], 9, 2));
 });
@@ -60,7 +61,7 @@ test('batches: shapes, values in [-1, 1] matching the cache bytes, labels and on
     hot.forEach((row, i) => assert.equal(row.indexOf(1), cache.labels![b.rows[i]]));
     b.dispose();
   }
-  assert.deepEqual([...toUnitRange(Uint8Array.of(0, 255))], [-1, 1]);
+  assert.deepEqual([...imagesFromBytes(Uint8Array.of(0, 255, 51, 204), [1, 2, 2, 1]).dataSync()].map((v) => +v.toFixed(5)), [-1, 1, -0.6, 0.6]);
 });
 
 test('batches: no tensor leak over epochs, also when the loop stops early', async () => {

@@ -1,9 +1,10 @@
 // Shuffled training batches from a decoded cache. The order depends only on (seed, epoch), so a
-// resumed run sees the same batches. The next batches are read and converted in a worker thread
-// while the caller works on the current one; tensors are made only when a batch is handed out, so
-// an abandoned iterator leaks none. The caller disposes each batch.
-import { Worker } from 'node:worker_threads';
+// resumed run sees the same batches. The bytes of the next batches are read (pread on libuv's
+// thread pool) while the caller works on the current one; the engine converts bytes to floats
+// natively into pooled buffers. Tensors are made only when a batch is handed out, so an abandoned
+// iterator leaks none. The caller disposes each batch.
 import * as tf from '@tensorflow/tfjs-core';
+import { imagesFromBytes } from '../engine/index.js';
 import type { ImageCache } from './cache.js';
 import { rng, shuffle } from './split.js';
 
@@ -19,7 +20,7 @@ export interface BatchOptions {
   dropLast?: boolean;
   /** Labels as one-hot float32 [n, classes] instead of int32 [n]. */
   oneHot?: boolean;
-  /** Read the next batch ahead (default true). */
+  /** Read the next batches ahead (default: only for caches over 4 GiB, see AUTO_PREFETCH_BYTES). */
   prefetch?: boolean;
 }
 
@@ -33,13 +34,6 @@ export interface Batch {
   dispose(): void;
 }
 
-/** Bytes -> [-1, 1]. A multiply-add measured ~1.7x faster than a 256-entry lookup table in V8. */
-export function toUnitRange(bytes: Uint8Array, out = new Float32Array(bytes.length)): Float32Array {
-  const scale = 1 / 127.5;
-  for (let i = 0; i < bytes.length; i++) out[i] = bytes[i] * scale - 1;
-  return out;
-}
-
 /** The row order of one epoch: a pure function of (rows, seed, epoch). */
 export function epochOrder(rows: ArrayLike<number>, seed = 0, epoch = 0): number[] {
   const order = Array.from(rows);
@@ -47,86 +41,14 @@ export function epochOrder(rows: ArrayLike<number>, seed = 0, epoch = 0): number
   return shuffle(order, rng((seed ^ Math.imul(epoch + 1, 0x85ebca6b)) >>> 0));
 }
 
-interface Raw { rows: number[]; pixels: Float32Array }
+interface Raw { rows: number[]; bytes: Uint8Array }
 
-// The read-ahead runs in a worker thread: pread + byte-to-float there, and the float buffer is
-// transferred back (no copy), so the training thread only wraps it in a tensor. Disposed batches
-// send their buffer back for reuse: fresh 3 MB buffers per batch cost more than the conversion.
-// Plain JS source so it runs without the TypeScript loader.
-const READER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const fs = require('node:fs');
-const { file, rowBytes } = workerData;
-const fd = fs.openSync(file, 'r');
-const tmp = new Uint8Array(rowBytes);
-const scale = 1 / 127.5;
-const free = [];
-parentPort.on('message', ({ id, rows, recycled }) => {
-  if (recycled) {
-    if (free.length < 4) free.push(recycled);
-    return;
-  }
-  try {
-    const bytes = rows.length * rowBytes * 4;
-    const k = free.findIndex((b) => b.byteLength === bytes);
-    const out = k >= 0 ? new Float32Array(free.splice(k, 1)[0]) : new Float32Array(rows.length * rowBytes);
-    for (let i = 0; i < rows.length; i++) {
-      const n = fs.readSync(fd, tmp, 0, rowBytes, rows[i] * rowBytes);
-      if (n !== rowBytes) throw new Error('short read at row ' + rows[i] + ': the cache file is damaged, delete it to rebuild');
-      const o = i * rowBytes;
-      for (let j = 0; j < rowBytes; j++) out[o + j] = tmp[j] * scale - 1;
-    }
-    parentPort.postMessage({ id, pixels: out }, [out.buffer]);
-  } catch (err) {
-    parentPort.postMessage({ id, error: String(err && err.message || err) });
-  }
-});`;
-
-class Reader {
-  private worker: Worker;
-  private waiting = new Map<number, { resolve: (p: Float32Array) => void; reject: (e: Error) => void }>();
-  private next = 0;
-
-  constructor(private cache: ImageCache) {
-    this.worker = new Worker(READER, { eval: true, workerData: { file: cache.file, rowBytes: cache.rowBytes } });
-    this.worker.unref();
-    this.worker.on('message', (m: { id: number; pixels?: Float32Array; error?: string }) => {
-      const w = this.waiting.get(m.id);
-      this.waiting.delete(m.id);
-      // Keep the process alive only while a read is pending, never because of an idle reader.
-      if (!this.waiting.size) this.worker.unref();
-      if (m.pixels) w?.resolve(m.pixels);
-      else w?.reject(new Error(`Cache ${this.cache.file}: ${m.error}`));
-    });
-    this.worker.on('error', (err) => {
-      for (const w of this.waiting.values()) w.reject(err);
-      this.waiting.clear();
-    });
-  }
-
-  read(rows: number[]): Promise<Float32Array> {
-    for (const r of rows) if (!(r >= 0 && r < this.cache.count)) throw new RangeError(`Row ${r} is outside the cache (${this.cache.count} rows).`);
-    const id = this.next++;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      this.worker.ref();
-      this.worker.postMessage({ id, rows });
-    });
-  }
-
-  /** Hands a batch buffer back; it is detached here, so a stale view reads as empty, never as other data. */
-  recycle(pixels: Float32Array): void {
-    const buf = pixels.buffer as ArrayBuffer;
-    this.worker.postMessage({ recycled: buf }, [buf]);
-  }
-
-  close(): Promise<number> {
-    return this.worker.terminate();
-  }
-}
-
-/** Batches ahead of the consumer when prefetching (the worker keeps this many queued). */
+/** Batches read ahead of the consumer when prefetching (libuv's thread pool does the preads). */
 const AHEAD = 2;
+// Measured on a 61 MB cache in the page cache: synchronous preads wait 0.7 ms per batch of 64 at
+// 64 px, async read-ahead 1.2 ms (64 callbacks). Read-ahead pays off only where reads hit the disk,
+// so by default it is on for caches too large to stay in memory.
+const AUTO_PREFETCH_BYTES = 4 * 1024 ** 3;
 
 /** Batches of one epoch. `for await (const b of batches(cache, { batchSize: 64 })) { ...; b.dispose(); }` */
 export async function* batches(cache: ImageCache, opts: BatchOptions): AsyncGenerator<Batch> {
@@ -142,28 +64,27 @@ export async function* batches(cache: ImageCache, opts: BatchOptions): AsyncGene
   const { size, channels, labels } = cache;
   const nClasses = cache.classes.length;
   const rowsOf = (k: number) => order.slice(starts[k], starts[k] + bs);
-  const reader = opts.prefetch !== false && starts.length > 1 ? new Reader(cache) : null;
+  const ahead = (opts.prefetch ?? cache.count * cache.rowBytes > AUTO_PREFETCH_BYTES) && starts.length > 1;
   const queue: Promise<Raw>[] = [];
-  let closed = false;
   const request = (k: number) => {
     const rows = rowsOf(k);
-    const p = reader!.read(rows).then((pixels) => ({ rows, pixels }));
+    const p = cache.readRowsAsync(rows).then((bytes) => ({ rows, bytes }));
     p.catch(() => undefined); // handled when awaited; this keeps an abandoned one from being "unhandled"
     queue.push(p);
   };
   try {
-    if (reader) for (let k = 0; k < Math.min(AHEAD, starts.length); k++) request(k);
+    if (ahead) for (let k = 0; k < Math.min(AHEAD, starts.length); k++) request(k);
     for (let k = 0; k < starts.length; k++) {
       let raw: Raw;
-      if (reader) {
+      if (ahead) {
         raw = await queue.shift()!;
         if (k + AHEAD < starts.length) request(k + AHEAD);
       } else {
         const rows = rowsOf(k);
-        raw = { rows, pixels: toUnitRange(cache.readRows(rows)) };
+        raw = { rows, bytes: cache.readRows(rows) };
       }
       const n = raw.rows.length;
-      const images = tf.tensor4d(raw.pixels, [n, size, size, channels], 'float32');
+      const images = imagesFromBytes<tf.Tensor4D>(raw.bytes, [n, size, size, channels]);
       let lab: tf.Tensor1D | tf.Tensor2D | null = null;
       if (labels) {
         const ids = Int32Array.from(raw.rows, (r) => labels[r]);
@@ -175,19 +96,15 @@ export async function* batches(cache: ImageCache, opts: BatchOptions): AsyncGene
           lab = tf.tensor1d(ids, 'int32');
         }
       }
-      const pixels = raw.pixels;
       const dispose = () => {
-        if (images.isDisposed) return;
-        tf.dispose([images, ...(lab ? [lab] : [])]);
-        // Only when no other tensor (a reshape, a clone) still shares the data.
-        if (reader && !closed && tf.engine().backend.refCount(images.dataId) === 0) reader.recycle(pixels);
+        if (!images.isDisposed) tf.dispose([images, ...(lab ? [lab] : [])]);
       };
       const batch: Batch = { images, labels: lab, rows: raw.rows, dispose };
       yield batch;
     }
   } finally {
-    // Read-ahead holds only plain buffers, so stopping early leaks no tensors.
-    closed = true;
-    await reader?.close();
+    // Read-ahead holds only byte buffers, so stopping early leaks no tensors; pending reads finish
+    // into buffers nobody keeps.
+    await Promise.allSettled(queue);
   }
 }

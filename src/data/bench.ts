@@ -64,11 +64,11 @@ async function main(): Promise<void> {
         for (const prefetch of [false, true]) {
           const { rate, waitMs } = await batchRate(again, batchSize, 3, prefetch);
           console.log(`64 px cached batches of ${batchSize} (shuffled, float32 [-1,1] tensors, ${engine.backend}), `
-            + `${prefetch ? 'worker read-ahead' : 'read in the caller thread'}: ${rate.toFixed(0)} img/s (${waitMs.toFixed(2)} ms per batch)`);
+            + `${prefetch ? 'read-ahead' : 'read in the caller thread'}: ${rate.toFixed(0)} img/s (${waitMs.toFixed(2)} ms per batch)`);
         }
         for (const prefetch of [false, true]) {
           const { waitMs } = await batchRate(again, batchSize, 1, prefetch, 20);
-          console.log(`  with a 20 ms training step per batch, ${prefetch ? 'worker read-ahead' : 'no read-ahead'}: the step waits ${waitMs.toFixed(2)} ms per batch for data`);
+          console.log(`  with a 20 ms training step per batch, ${prefetch ? 'read-ahead' : 'no read-ahead'}: the step waits ${waitMs.toFixed(2)} ms per batch for data`);
         }
       }
       again.close();

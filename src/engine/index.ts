@@ -61,3 +61,4 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
 export { loadNative, nativeStatus } from './native.js';
 export { batchNormTrain } from './ops/batch_norm.js';
 export { FusedAdamOptimizer } from './ops/adam.js';
+export { imagesFromBytes } from './ops/images.js';

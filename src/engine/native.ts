@@ -19,6 +19,7 @@ export interface NativeAddon {
   unary(op: number, x: Float32Array, y: Float32Array, a: number, b: number): void;
   binary(op: number, a: Float32Array, aShape: number[], b: Float32Array, bShape: number[],
     out: Float32Array | Uint8Array, outShape: number[]): void;
+  bytesToFloat(bytes: Uint8Array, out: Float32Array, scale: number, offset: number): void;
   leakyReluGrad(dy: Float32Array, x: Float32Array, out: Float32Array, alpha: number): void;
   select(cond: Uint8Array, t: Float32Array, e: Float32Array, out: Float32Array): void;
   addN(xs: Float32Array[], out: Float32Array): void;
