@@ -33,12 +33,7 @@ function withShared(cmd: Command): Command {
       parseIntArg(1), DEFAULT_SPEC.maxPixels);
 }
 
-/**
- * sort and crop do not take `strict` / `maxPixels` in their options yet. They are passed anyway (a
- * spread is not excess-checked) so they take effect once those functions read them; until then
- * --strict is applied to the problems they return, after the run.
- */
-const sharedFor = (o: Shared): { strict?: boolean; maxPixels?: number } => ({ strict: o.strict, maxPixels: o.maxPixels });
+const sharedFor = (o: Shared): { strict?: boolean; maxPixels: number } => ({ strict: o.strict, maxPixels: o.maxPixels });
 
 /** Skipped files, one line each on stderr; with --strict the first one fails the command. */
 function reportProblems(problems: readonly { file: string; reason: string }[], strict: boolean | undefined): void {

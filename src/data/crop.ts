@@ -15,6 +15,10 @@ export interface CropOptions {
   detect: string;
   minScore?: number;
   margin?: number;
+  /** Stop at the first bad file instead of skipping and reporting it. */
+  strict?: boolean;
+  /** Refuse images with more pixels than this (checked from the header). */
+  maxPixels?: number;
   onProgress?: (e: { stage: string; done: number; total: number }) => void;
 }
 
@@ -91,10 +95,10 @@ function checkOptions(o: CropOptions): { minScore: number; margin: number } {
 }
 
 /** Full-resolution, EXIF-rotated RGB pixels of one file (after the pixel-limit check). */
-async function readRgb(file: string): Promise<RgbImage> {
-  await probeImage(file, DEFAULT_SPEC.maxPixels);
+async function readRgb(file: string, maxPixels: number): Promise<RgbImage> {
+  await probeImage(file, maxPixels);
   try {
-    const { data, info } = await sharp(file, { limitInputPixels: DEFAULT_SPEC.maxPixels, failOn: 'truncated', pages: 1 })
+    const { data, info } = await sharp(file, { limitInputPixels: maxPixels, failOn: 'truncated', pages: 1 })
       .rotate()
       .flatten({ background: '#000000' })
       .toColourspace('srgb')
@@ -120,7 +124,7 @@ export async function cropFolder(o: CropOptions): Promise<{ images: number; crop
   const outDir = resolve(o.out);
   if (!isDir(o.raw)) throw new Error(`${o.raw}: not a folder (the raw photos to crop from); check the path.`);
   if (outDir === resolve(o.raw)) throw new Error(`${o.out}: the output folder must differ from the raw folder.`);
-  const log = new ProblemLog();
+  const log = new ProblemLog(o.strict);
   // A previous run's crops inside the raw folder must not be detected again.
   const files = listImages(resolve(o.raw), log).filter((f) => !f.startsWith(outDir + sep));
   if (files.length === 0 && log.problems.length === 0) {
@@ -137,7 +141,7 @@ export async function cropFolder(o: CropOptions): Promise<{ images: number; crop
       const file = files[i];
       let img: RgbImage;
       try {
-        img = await readRgb(file);
+        img = await readRgb(file, o.maxPixels ?? DEFAULT_SPEC.maxPixels);
       } catch (err) {
         log.add(err, file);
         continue;

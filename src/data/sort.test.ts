@@ -124,6 +124,14 @@ test('sortFolder explains a bad labelled folder', async () => {
     await assert.rejects(sortFolder({ raw: join(dir, 'nope'), labelled: join(dir, 'labelled'), out: join(dir, 'out'), threshold: 0.5 }), /not a folder/);
     await assert.rejects(sortFolder({ raw: join(dir, 'raw'), labelled: join(dir, 'labelled'), out: join(dir, 'out'), threshold: 1.5 }), /Invalid threshold/);
     await assert.rejects(sortFolder({ raw: join(dir, 'raw'), labelled: join(dir, 'labelled'), out: join(dir, 'out'), threshold: 0.5, size: 48 }), /Unsupported image size 48/);
+    // Strict: the first bad file stops the run, named, before any training.
+    const r = mulberry(3);
+    await shape(join(dir, 'labelled', 'only', 'a.png'), 'circle', r);
+    await shape(join(dir, 'labelled', 'other', 'b.png'), 'square', r);
+    await shape(join(dir, 'raw', 'c.png'), 'square', r);
+    writeFileSync(join(dir, 'labelled', 'other', 'broken.png'), 'not a png');
+    await assert.rejects(sortFolder({ raw: join(dir, 'raw'), labelled: join(dir, 'labelled'), out: join(dir, 'out'), threshold: 0.5, strict: true }),
+      /broken\.png: not a readable image/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

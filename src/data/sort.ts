@@ -7,7 +7,7 @@ import { copyFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { FusedAdamOptimizer } from '../engine/index.js';
 import { ProblemLog, type Problem } from './errors.js';
-import { checkSpec, decodeImage, type ImageSpec } from './image.js';
+import { checkSpec, decodeImage, DEFAULT_SPEC, type ImageSpec } from './image.js';
 import { IMAGE_EXTENSIONS, listImages, listSubfolders } from './scan.js';
 
 export interface SortOptions {
@@ -18,6 +18,10 @@ export interface SortOptions {
   size?: number;
   epochs?: number;
   seed?: number;
+  /** Stop at the first bad file instead of skipping and reporting it. */
+  strict?: boolean;
+  /** Refuse images with more pixels than this (checked from the header). */
+  maxPixels?: number;
   onProgress?: (e: { stage: string; done: number; total: number }) => void;
 }
 
@@ -139,7 +143,7 @@ export function decide(probs: ArrayLike<number>, classes: string[], threshold: n
  * or `out/unknown/`, and writes `out/scores.csv`.
  */
 export async function sortFolder(o: SortOptions): Promise<SortResult> {
-  const spec: ImageSpec = { size: o.size ?? 32, channels: 3, fit: 'crop', background: '#000000', maxPixels: 50e6 };
+  const spec: ImageSpec = { size: o.size ?? 32, channels: 3, fit: 'crop', background: '#000000', maxPixels: o.maxPixels ?? DEFAULT_SPEC.maxPixels };
   checkSpec(spec);
   if (!(o.threshold >= 0 && o.threshold <= 1)) throw new Error(`Invalid threshold ${o.threshold}: use a probability from 0 to 1 (e.g. 0.6).`);
   const epochs = o.epochs ?? 40;
@@ -148,7 +152,7 @@ export async function sortFolder(o: SortOptions): Promise<SortResult> {
   for (const [what, p] of [['labelled', o.labelled], ['raw', o.raw]] as const) {
     if (!isDir(p)) throw new Error(`${p}: not a folder (the ${what} images); check the path.`);
   }
-  const log = new ProblemLog();
+  const log = new ProblemLog(o.strict);
 
   const labelledRoot = resolve(o.labelled);
   const classes = listSubfolders(labelledRoot, log);
