@@ -7,6 +7,7 @@ import { copyFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { FusedAdamOptimizer } from '../engine/index.js';
 import { ProblemLog, type Problem } from './errors.js';
+import { rng } from './split.js';
 import { checkSpec, decodeImage, DEFAULT_SPEC, type ImageSpec } from './image.js';
 import { IMAGE_EXTENSIONS, listImages, listSubfolders } from './scan.js';
 
@@ -30,18 +31,6 @@ export interface SortResult { counts: Record<string, number>; unknown: number; c
 export const UNKNOWN = 'unknown';
 const BATCH = 16;
 const CHUNK = 256;
-
-/** Small deterministic PRNG (mulberry32) so shuffling and augmentation repeat for a seed. */
-export function mulberry(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Random flips, shifts/crops (scale 0.8–1, up to ±10 % offset) and brightness jitter (±0.2 on the
@@ -193,7 +182,7 @@ export async function sortFolder(o: SortOptions): Promise<SortResult> {
   const yAll = tf.tidy(() => tf.oneHot(tf.tensor1d(y, 'int32'), classes.length));
   try {
     model.compile({ optimizer, loss: 'categoricalCrossentropy' });
-    const rand = mulberry(seed);
+    const rand = rng(seed);
     const n = y.length;
     const tick = report('train', epochs);
     for (let e = 0; e < epochs; e++) {
