@@ -1,0 +1,83 @@
+// The contract between GAN families and the one training loop. A family builds its networks and
+// optimizers and knows its own update; the loop owns data, schedules, checkpoints, samples, EMA,
+// the image pool and DiffAugment, and hands the last two to the family as hooks, so a family never
+// knows how it is trained or displayed. Adding a family = one file calling `registerFamily`.
+import type * as tf from '@tensorflow/tfjs';
+
+export interface FamilyContext {
+  size: 32 | 64 | 128;
+  channels: 1 | 3;
+  /** 0 for unconditional data. Conditional families require >= 2. */
+  numClasses: number;
+  zDim: number;
+  /** The family's own validated options (its `defaults` merged with the user's config). */
+  options: Record<string, unknown>;
+  /** Seed for weight initialisation. */
+  seed: number;
+}
+
+export interface TrainBatch {
+  /** float32 [n, size, size, channels] in [-1, 1]. */
+  real: tf.Tensor4D;
+  /** int32 [n] class ids, or null for unlabelled data. */
+  labels: tf.Tensor1D | null;
+}
+
+export interface StepContext {
+  step: number;
+  /** Every random draw of this step derives from this seed, so a resumed run repeats exactly. */
+  seed: number;
+  /** Differentiable augmentation applied to every image D sees (real and fake), or identity. */
+  augment: (x: tf.Tensor4D, seed: number) => tf.Tensor4D;
+  /** Mixes stored fakes into D's fake batch (experience replay), or identity. Call with detached fakes. */
+  pool: (fake: tf.Tensor4D, seed: number) => tf.Tensor4D;
+}
+
+export interface GanModel {
+  /** The generator alone: input z [n, zDim] (plus one-hot labels [n, numClasses] when conditional). */
+  readonly generator: tf.LayersModel;
+  /** Every network, by name (at least `g` and `d`), for checkpoints. */
+  readonly nets: Record<string, tf.LayersModel>;
+  readonly optimizers: Record<string, tf.Optimizer>;
+  /**
+   * One training step (n_dis D updates then one G update). `batches` has `ndis` entries: D update i
+   * uses batches[i]; the G update reuses the last. Returns named scalars for the log (losses,
+   * D(x), D(G(z)), ...). Must leave no tensors behind.
+   */
+  trainStep(batches: TrainBatch[], ctx: StepContext): Record<string, number>;
+  /** A fresh generator with the same architecture (the loop's EMA copy). */
+  buildGenerator(): tf.LayersModel;
+  /** D updates per step (the loop fetches this many batches). */
+  readonly ndis: number;
+  dispose(): void;
+}
+
+export interface GanFamily {
+  name: string;
+  description: string;
+  /** Needs labels (cgan, conditional sngan/wgan-gp). */
+  conditional: boolean | ((options: Record<string, unknown>) => boolean);
+  /** Default options; the loop rejects unknown keys. */
+  defaults: Record<string, unknown>;
+  build(ctx: FamilyContext): GanModel;
+}
+
+const families = new Map<string, GanFamily>();
+
+export function registerFamily(f: GanFamily): void {
+  if (families.has(f.name)) throw new Error(`GAN family "${f.name}" is registered twice.`);
+  families.set(f.name, f);
+}
+
+export function getFamily(name: string): GanFamily {
+  const f = families.get(name);
+  if (!f) throw new Error(`Unknown GAN family "${name}": use one of ${[...families.keys()].join(', ') || '(none registered)'}.`);
+  return f;
+}
+
+export const familyNames = (): string[] => [...families.keys()];
+
+/** The generator's input for n samples: z, plus one-hot labels when conditional. */
+export function generatorInputs(z: tf.Tensor2D, oneHot: tf.Tensor2D | null): tf.Tensor | tf.Tensor[] {
+  return oneHot ? [z, oneHot] : z;
+}
