@@ -4,6 +4,7 @@ import { initEngine, loadNative, nativeStatus } from '../engine/index.js';
 import { runBench } from '../engine/bench/run.js';
 import { registerDataCommands } from './data.js';
 import { printError } from './errors.js';
+import { registerTrainCommand } from './train.js';
 
 const program = new Command('synthset')
   .description('Turn a small, sensitive, labelled image collection into a shareable synthetic one with GANs.')
@@ -58,6 +59,7 @@ program.command('demo')
   });
 
 registerDataCommands(program, engine);
+registerTrainCommand(program, engine);
 
 try {
   await program.parseAsync(process.argv);

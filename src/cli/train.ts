@@ -1,0 +1,123 @@
+// `synthset train`: parses flags into a training config, runs the loop, draws its progress.
+// Outside scripts depend on these flag names, on metrics.jsonl (one JSON object per logged step
+// with a numeric "step", the last line the last step trained) and on --resume continuing a run.
+import { Command } from 'commander';
+import { familyNames } from '../models/index.js';
+import { resolveConfig, resumeConfig, train, type StepEvent, type TrainConfigInput } from '../train/index.js';
+import { parseIntArg } from './data.js';
+import { formatDuration } from './progress.js';
+
+interface TrainFlags {
+  data?: string; family?: string; size?: number; steps?: number; out?: string; config?: string; set: string[];
+  seed?: number; batchSize?: number; resume?: string; quiet?: boolean;
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+const fmt = (v: number) => (Math.abs(v) >= 100 || v === 0 ? v.toFixed(0) : Math.abs(v) >= 0.01 ? v.toFixed(3) : v.toExponential(1));
+
+/** The progress line: bar, step, the family's values, img/s and ETA. */
+export function trainLine(e: StepEvent, elapsedS: number, columns = 80): string {
+  const done = e.step - e.startStep;
+  const rate = elapsedS > 0 ? done / elapsedS : 0;
+  const eta = rate > 0 ? formatDuration((e.steps - e.step) / rate) : '--:--';
+  const values = Object.entries(e.values).map(([k, v]) => `${k} ${fmt(v)}`).join(' ');
+  const tail = `${e.step}/${e.steps} ${values} ${e.imgPerSec.toFixed(0)} img/s ETA ${eta}`;
+  const barWidth = Math.min(20, columns - tail.length - 10);
+  if (barWidth < 5) return `train ${tail}`.slice(0, Math.max(10, columns - 1));
+  const filled = Math.round((barWidth * e.step) / e.steps);
+  return `train [${'#'.repeat(filled)}${'.'.repeat(barWidth - filled)}] ${tail}`;
+}
+
+const RESUME_ONLY = ['data', 'family', 'size', 'out', 'config', 'seed', 'batchSize'] as const;
+
+export function registerTrainCommand(program: Command, engine: () => Promise<unknown>): Command {
+  return program.command('train')
+    .description('train a GAN on a folder or a builtin dataset; writes metrics.jsonl, samples, checkpoints into --out')
+    .option('--data <source>', 'an ImageFolder (dir/<class>/*), a flat folder, or builtin:fashion-mnist / builtin:mnist')
+    .option('--family <name>', 'GAN family: dcgan, cgan, sngan, wgan-gp')
+    .option('--size <px>', 'image side: 32, 64 or 128', parseIntArg(1))
+    .option('--steps <n>', 'total training steps (with --resume: the new total)', parseIntArg(1))
+    .option('--out <dir>', 'run dir for config.json, metrics.jsonl, samples/, checkpoints')
+    .option('--config <file>', 'settings file (JSON or YAML); flags override it')
+    .option('--set <key=value>', 'override one setting, e.g. --set lrG=1e-4 --set pool.p=0.3 (repeatable)', collect, [])
+    .option('--seed <n>', 'run seed (weights, noise, data order)', parseIntArg(0))
+    .option('--batch-size <n>', 'images per batch', parseIntArg(1))
+    .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint up to --steps')
+    .option('--quiet', 'no progress bar (for CI); errors and the summary still print')
+    .action(async (o: TrainFlags) => {
+      let config;
+      if (o.resume) {
+        const extra = RESUME_ONLY.filter((k) => o[k] !== undefined).concat(o.set.length ? ['set' as never] : []);
+        if (extra.length) {
+          throw new Error(`--resume continues a run with its saved settings; drop ${extra.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} (only --steps and --quiet apply).`);
+        }
+        config = resumeConfig(o.resume, o.steps);
+      } else {
+        const flags: TrainConfigInput = {
+          data: o.data, family: o.family, size: o.size as TrainConfigInput['size'], steps: o.steps, out: o.out, seed: o.seed, batchSize: o.batchSize,
+        };
+        if (o.family && !familyNames().includes(o.family)) {
+          throw new Error(`Unknown GAN family "${o.family}": use one of ${familyNames().join(', ')}.`);
+        }
+        config = resolveConfig({ flags, file: o.config, sets: o.set });
+      }
+      await engine();
+      const controller = new AbortController();
+      let signalName: string | null = null;
+      const onSignal = (name: string) => () => {
+        if (signalName) process.exit(130);
+        signalName = name;
+        process.stderr.write(`\nsynthset: ${name}: finishing the current step and saving a checkpoint (again to quit at once)\n`);
+        controller.abort();
+      };
+      const handlers = { SIGINT: onSignal('SIGINT'), SIGTERM: onSignal('SIGTERM') };
+      process.once('SIGINT', handlers.SIGINT);
+      process.once('SIGTERM', handlers.SIGTERM);
+
+      const tty = !o.quiet && !!process.stderr.isTTY;
+      let started = performance.now();
+      let lastDraw = 0;
+      let drawn = false;
+      const clear = () => {
+        if (drawn) process.stderr.write('\r\x1b[K');
+        drawn = false;
+      };
+      const note = (line: string) => {
+        clear();
+        process.stderr.write(`synthset: ${line}\n`);
+      };
+      let result;
+      try {
+        result = await train(config, {
+          onStart: (e) => {
+            started = performance.now();
+            if (!o.quiet) note(`${e.resumed ? `resuming at step ${e.step}` : 'training'} ${e.family} on ${e.trainImages} train images to step ${e.steps} in ${e.runDir}`);
+          },
+          onNote: note,
+          onStep: (e) => {
+            if (o.quiet) return;
+            const t = performance.now();
+            const last = e.step === e.steps;
+            if (tty) {
+              if (!last && t - lastDraw < 100) return;
+              process.stderr.write(`\r\x1b[K${trainLine(e, (t - started) / 1000, process.stderr.columns || 80)}`);
+              drawn = true;
+            } else if (last || t - lastDraw >= 10_000) {
+              process.stderr.write(`${trainLine(e, (t - started) / 1000, 120)}\n`);
+            } else return;
+            lastDraw = t;
+          },
+        }, { resume: !!o.resume, signal: controller.signal });
+      } finally {
+        clear();
+        process.removeListener('SIGINT', handlers.SIGINT);
+        process.removeListener('SIGTERM', handlers.SIGTERM);
+      }
+      if (result.stopped === 'signal') {
+        console.log(`stopped by ${signalName} at step ${result.step}; checkpoint saved. Continue with: synthset train --resume ${config.out} --steps ${config.steps}`);
+        process.exitCode = signalName === 'SIGTERM' ? 143 : 130;
+        return;
+      }
+      console.log(`trained ${config.family} to step ${result.step} in ${result.runDir} (metrics.jsonl, samples/${result.gif ? ', samples.gif' : ''}, latest checkpoint)`);
+    });
+}

@@ -1,0 +1,79 @@
+// DiffAugment (Zhao et al. 2020): random colour, translation and cutout applied to every image D
+// sees, real and fake alike, built from differentiable ops so G's gradient passes through. The
+// random parameters are drawn in JS from the seed of the call and enter the graph as constants:
+// the same seed gives the same augmentation on any backend, and only the images carry gradients.
+import * as tf from '@tensorflow/tfjs';
+import { rng } from '../data/split.js';
+
+export const AUGMENT_OPS = ['color', 'translation', 'cutout'] as const;
+export type AugmentOp = (typeof AUGMENT_OPS)[number];
+
+export interface AugmentOptions {
+  policy: AugmentOp[];
+  /** Largest shift as a share of the side (DiffAugment's default 1/8). */
+  translation?: number;
+  /** Cutout square side as a share of the side (DiffAugment's default 1/2). */
+  cutout?: number;
+}
+
+const perImage = (n: number, rand: () => number, f: (u: number) => number) =>
+  tf.tensor4d(Float32Array.from({ length: n }, () => f(rand())), [n, 1, 1, 1]);
+
+/** Brightness, saturation and contrast jitter, as in the reference implementation. */
+function color(x: tf.Tensor4D, rand: () => number): tf.Tensor4D {
+  const n = x.shape[0];
+  let y = tf.add(x, perImage(n, rand, (u) => u - 0.5));
+  if (x.shape[3] > 1) {
+    const mean = tf.mean(y, 3, true);
+    y = tf.add(tf.mul(tf.sub(y, mean), perImage(n, rand, (u) => u * 2)), mean);
+  }
+  const mean = tf.mean(y, [1, 2, 3], true);
+  return tf.add(tf.mul(tf.sub(y, mean), perImage(n, rand, (u) => u + 0.5)), mean) as tf.Tensor4D;
+}
+
+/** Shifts each image by up to `ratio` of its side, filling with zeros. */
+function translation(x: tf.Tensor4D, rand: () => number, ratio: number): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const sh = Math.round(h * ratio), sw = Math.round(w * ratio);
+  if (sh === 0 && sw === 0) return x;
+  const padded = tf.pad(x, [[0, 0], [sh, sh], [sw, sw], [0, 0]]);
+  const parts: tf.Tensor4D[] = [];
+  for (let i = 0; i < n; i++) {
+    const dy = Math.floor(rand() * (2 * sh + 1));
+    const dx = Math.floor(rand() * (2 * sw + 1));
+    parts.push(tf.slice(padded, [i, dy, dx, 0], [1, h, w, c]));
+  }
+  return tf.concat(parts, 0);
+}
+
+/** Zeroes one square of side `ratio` of the image per image, at a random place (may overhang). */
+function cutout(x: tf.Tensor4D, rand: () => number, ratio: number): tf.Tensor4D {
+  const [n, h, w] = x.shape;
+  const ch = Math.round(h * ratio), cw = Math.round(w * ratio);
+  const mask = new Float32Array(n * h * w).fill(1);
+  for (let i = 0; i < n; i++) {
+    const cy = Math.floor(rand() * (h + 1 - (ch % 2))), cx = Math.floor(rand() * (w + 1 - (cw % 2)));
+    const y0 = Math.max(0, cy - Math.floor(ch / 2)), y1 = Math.min(h, cy - Math.floor(ch / 2) + ch);
+    const x0 = Math.max(0, cx - Math.floor(cw / 2)), x1 = Math.min(w, cx - Math.floor(cw / 2) + cw);
+    for (let y = y0; y < y1; y++) mask.fill(0, i * h * w + y * w + x0, i * h * w + y * w + x1);
+  }
+  return tf.mul(x, tf.tensor4d(mask, [n, h, w, 1]));
+}
+
+/** The `augment` hook of StepContext for a policy; identity when the policy is empty. */
+export function diffAugment(opts: AugmentOptions): (x: tf.Tensor4D, seed: number) => tf.Tensor4D {
+  for (const op of opts.policy) {
+    if (!AUGMENT_OPS.includes(op)) throw new Error(`Unknown DiffAugment op "${op}": use ${AUGMENT_OPS.join(', ')}.`);
+  }
+  if (!opts.policy.length) return (x) => x;
+  return (x, seed) => tf.tidy(() => {
+    const rand = rng(seed);
+    let y = x;
+    for (const op of opts.policy) {
+      if (op === 'color') y = color(y, rand);
+      else if (op === 'translation') y = translation(y, rand, opts.translation ?? 1 / 8);
+      else y = cutout(y, rand, opts.cutout ?? 1 / 2);
+    }
+    return y;
+  });
+}

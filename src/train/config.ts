@@ -1,0 +1,178 @@
+// The training configuration: defaults < preset (family x size) < --config file (JSON or YAML) <
+// command-line flags < --set key=value. Validated with zod; unknown keys are errors naming the key,
+// because a misspelt option silently ignored costs a whole training run. Family options are checked
+// against the family's `defaults` the same way.
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { getFamily } from '../models/index.js';
+import { AUGMENT_OPS } from './augment.js';
+import { preset } from './presets.js';
+
+const int = (min: number) => z.number().int().min(min);
+
+export const configSchema = z.object({
+  /** A folder, or builtin:fashion-mnist / builtin:mnist. */
+  data: z.string().min(1),
+  family: z.string().min(1),
+  size: z.union([z.literal(32), z.literal(64), z.literal(128)]),
+  steps: int(1),
+  out: z.string().min(1),
+  seed: int(0).default(0),
+  batchSize: int(1).default(64),
+  zDim: int(1).default(128),
+  /** Image channels; default 1 for the (grey) builtins, 3 otherwise. */
+  channels: z.union([z.literal(1), z.literal(3)]).optional(),
+  /** Holdout share and seed of the persistent split (independent of `seed`, so runs share a holdout). */
+  holdout: z.number().min(0).lt(1).default(0.1),
+  splitSeed: int(0).default(0),
+  /** Builtins only: images per class, and which classes (names or indices). */
+  limit: int(1).optional(),
+  classes: z.array(z.union([z.string(), z.number().int()])).optional(),
+  /** Folder for the decoded cache (default: the data layer's choice). */
+  cacheDir: z.string().optional(),
+  pool: z.object({ size: int(0), p: z.number().min(0).max(1) }).strict().nullable().default(null),
+  augment: z.object({
+    policy: z.array(z.enum(AUGMENT_OPS)),
+    translation: z.number().min(0).max(0.5).optional(),
+    cutout: z.number().min(0).max(1).optional(),
+  }).strict().nullable().default(null),
+  ema: z.object({ decay: z.number().min(0).lt(1) }).strict().nullable().default({ decay: 0.999 }),
+  /** Steps between metrics lines; forced to 1 when steps <= 100. */
+  logEvery: int(1).default(10),
+  sampleEvery: int(1).default(500),
+  checkpointEvery: int(1).default(1000),
+  /** Steps between tensor-count checks (a leak fails the run instead of eating the memory). */
+  tensorCheckEvery: int(1).default(50),
+  /** Sample grid columns (rows: one per class, or as many as columns when unconditional). */
+  sampleCols: int(1).default(8),
+  options: z.record(z.unknown()).default({}),
+}).strict();
+
+export type TrainConfig = z.output<typeof configSchema>;
+/** Any subset of the settings, as a preset, a config file or flags give them. */
+export type TrainConfigInput = { [K in keyof z.input<typeof configSchema>]?: z.input<typeof configSchema>[K] };
+
+const TOP_KEYS = new Set(Object.keys(configSchema.shape));
+
+export class ConfigError extends Error {}
+
+const FLAG: Record<string, string> = { data: '--data', family: '--family', size: '--size', steps: '--steps', out: '--out' };
+
+function describeIssue(issue: z.ZodIssue, where: string): string {
+  const path = issue.path.join('.');
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((k) => `"${path ? `${path}.` : ''}${k}"`).join(', ');
+    return `${where}: unknown key ${keys}${path ? '' : ` (known: ${[...TOP_KEYS].join(', ')})`}`;
+  }
+  if (issue.code === 'invalid_type' && issue.received === 'undefined' && FLAG[path]) return `${where}: missing "${path}" (${FLAG[path]})`;
+  return `${where}: "${path || '(root)'}": ${issue.message}`;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Objects merge key by key; anything else (arrays, null) replaces. */
+export function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    if (v === undefined) continue;
+    out[k] = isObject(v) && isObject(out[k]) ? deepMerge(out[k] as Record<string, unknown>, v) : v;
+  }
+  return out;
+}
+
+/** A --config file (.json, .yaml or .yml). */
+export function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`Cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`);
+  }
+  let data: unknown;
+  try {
+    data = extname(file).toLowerCase() === '.json' ? JSON.parse(text) : YAML.parse(text);
+  } catch (err) {
+    throw new ConfigError(`Config file ${file} is not valid ${extname(file).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+  }
+  if (data == null) return {};
+  if (!isObject(data)) throw new ConfigError(`Config file ${file} must hold an object of settings.`);
+  return data;
+}
+
+/**
+ * `key=value` from --set. The value is read as YAML (`1e-4` a number, `true` a boolean, `[a, b]` a
+ * list, `null`); dotted keys reach into objects (`pool.p=0.3`); a key that is not a training
+ * setting goes to the family options (`lrG=1e-4` = `options.lrG=1e-4`).
+ */
+export function parseSet(assignment: string): Record<string, unknown> {
+  const eq = assignment.indexOf('=');
+  if (eq <= 0) throw new ConfigError(`--set expects key=value, got "${assignment}".`);
+  const key = assignment.slice(0, eq).trim();
+  const raw = assignment.slice(eq + 1);
+  let value: unknown;
+  try {
+    value = YAML.parse(raw);
+  } catch {
+    value = raw;
+  }
+  if (value === undefined) value = raw;
+  let path = key.split('.');
+  if (!TOP_KEYS.has(path[0])) path = ['options', ...path];
+  let out: unknown = value;
+  for (const k of path.reverse()) out = { [k]: out };
+  return out as Record<string, unknown>;
+}
+
+/** The family's defaults merged with the given options; unknown keys and wrong types are errors. */
+export function familyOptions(familyName: string, given: Record<string, unknown>): Record<string, unknown> {
+  const fam = getFamily(familyName);
+  const defaults = fam.defaults;
+  for (const [k, v] of Object.entries(given)) {
+    if (!Object.hasOwn(defaults, k)) {
+      const known = Object.keys(defaults);
+      throw new ConfigError(`Unknown option "${k}" for family ${familyName}: it is neither a training setting nor a ${familyName} option (${known.length ? known.join(', ') : 'it has none'}).`);
+    }
+    const d = defaults[k];
+    const kind = (x: unknown) => (x === null ? 'null' : Array.isArray(x) ? 'array' : typeof x);
+    if (d !== null && d !== undefined && v !== null && kind(d) !== kind(v)) {
+      throw new ConfigError(`Option "${k}" of family ${familyName} must be a ${kind(d)} (like its default ${JSON.stringify(d)}), got ${JSON.stringify(v)}.`);
+    }
+  }
+  return deepMerge(defaults, given);
+}
+
+export interface ResolveInput {
+  /** Settings from explicit flags (--data, --family, --size, --steps, --out, ...). */
+  flags?: TrainConfigInput;
+  /** A --config file path. */
+  file?: string;
+  /** --set key=value assignments, applied last in order. */
+  sets?: string[];
+}
+
+/** Validates a settings object (a preset merge, or a saved config.json). */
+export function validateConfig(raw: Record<string, unknown>, where = 'config'): TrainConfig {
+  const r = configSchema.safeParse(raw);
+  if (!r.success) throw new ConfigError(r.error.issues.map((i) => describeIssue(i, where)).join('; '));
+  const cfg = r.data;
+  if (cfg.steps <= 100) cfg.logEvery = 1;
+  cfg.options = familyOptions(cfg.family, cfg.options);
+  return cfg;
+}
+
+/** The full configuration of a new run. */
+export function resolveConfig(input: ResolveInput): TrainConfig {
+  const file = input.file ? readConfigFile(input.file) : {};
+  let user = deepMerge(file, (input.flags ?? {}) as Record<string, unknown>);
+  for (const s of input.sets ?? []) user = deepMerge(user, parseSet(s));
+  const family = user.family;
+  const size = user.size;
+  if (typeof family !== 'string') throw new ConfigError('No GAN family given: use --family (or "family" in the config file).');
+  getFamily(family);
+  if (size !== 32 && size !== 64 && size !== 128) {
+    throw new ConfigError(`Image size ${JSON.stringify(size)} is not supported: use 32, 64 or 128 (--size).`);
+  }
+  return validateConfig(deepMerge(preset(family, size) as Record<string, unknown>, user), input.file ? `config (${input.file} and flags)` : 'config');
+}

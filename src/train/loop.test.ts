@@ -1,0 +1,120 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { tempDir } from '../data/test_images.js';
+import { initEngine } from '../engine/index.js';
+import { loadCheckpoint } from './checkpoint.js';
+import { readMetrics } from './metrics.js';
+import { resumeConfig, train } from './loop.js';
+import { registerTestFamilies, tinyConfig, tinyData } from './test_helpers.js';
+
+let data: { dir: string; done: () => void };
+const runs = tempDir('synthset-runs-');
+
+before(async () => {
+  await initEngine();
+  registerTestFamilies();
+  data = await tinyData();
+});
+after(() => {
+  data.done();
+  runs.done();
+});
+
+const TRICKS = { pool: { size: 6, p: 0.5 }, augment: { policy: ['color' as const, 'translation' as const, 'cutout' as const] }, ema: { decay: 0.9 } };
+
+test('the loop runs end to end and writes metrics, config, checkpoint, samples and the GIF', async () => {
+  const out = join(runs.dir, 'e2e');
+  const steps: number[] = [];
+  const before = tf.memory().numTensors;
+  const r = await train(tinyConfig(data.dir, out, { steps: 5, ...TRICKS }), { onStep: (e) => steps.push(e.step) });
+  assert.equal(tf.memory().numTensors, before, 'the loop leaves no tensors behind');
+  assert.deepEqual(steps, [1, 2, 3, 4, 5]);
+  assert.equal(r.step, 5);
+  const m = readMetrics(join(out, 'metrics.jsonl'));
+  assert.deepEqual(m.map((x) => x.step), [1, 2, 3, 4, 5], 'every step is logged when steps <= 100');
+  for (const k of ['lossD', 'lossG', 'dReal', 'dFake', 'imgPerSec']) assert.ok(Number.isFinite(m[0][k]), k);
+  const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+  assert.equal(cfg.family, 'dcgan');
+  assert.equal(cfg.options.width, 4);
+  assert.equal(cfg.options.lrG, 2e-4, 'family defaults are part of the saved config');
+  assert.equal(loadCheckpoint(out)?.state.step, 5);
+  const samples = readdirSync(join(out, 'samples'));
+  assert.deepEqual(samples, ['step-0000002.png', 'step-0000004.png', 'step-0000005.png']);
+  assert.equal(readFileSync(join(out, 'samples.gif')).subarray(0, 6).toString(), 'GIF89a');
+  assert.ok(statSync(r.gif!).size > 100);
+  await assert.rejects(train(tinyConfig(data.dir, out)), /already holds a training run/);
+});
+
+test('a resumed run repeats the losses of an uninterrupted run exactly', async () => {
+  const a = join(runs.dir, 'straight');
+  const b = join(runs.dir, 'crashed');
+  const extra = { steps: 7, checkpointEvery: 3, ...TRICKS };
+  await train(tinyConfig(data.dir, a, extra));
+  // A crash after step 5: the checkpoint is from step 3 and metrics already hold steps 4 and 5.
+  await assert.rejects(train(tinyConfig(data.dir, b, extra), {
+    onStep: (e) => {
+      if (e.step === 5) throw new Error('simulated crash');
+    },
+  }), /simulated crash/);
+  assert.equal(loadCheckpoint(b)?.state.step, 3);
+  const r = await train(resumeConfig(b, 7), {}, { resume: true });
+  assert.equal(r.step, 7);
+  const ma = readMetrics(join(a, 'metrics.jsonl'));
+  const mb = readMetrics(join(b, 'metrics.jsonl'));
+  assert.deepEqual(mb.map((x) => x.step), [1, 2, 3, 4, 5, 6, 7], 'lines after the checkpoint are replaced, not duplicated');
+  const strip = (xs: typeof ma) => xs.map(({ imgPerSec: _, ...rest }) => rest);
+  assert.deepEqual(strip(mb), strip(ma));
+  // The resumed run can be extended again.
+  const r2 = await train(resumeConfig(b, 9), {}, { resume: true });
+  assert.equal(r2.step, 9);
+  assert.equal(readMetrics(join(b, 'metrics.jsonl')).at(-1)?.step, 9);
+});
+
+test('a crash while a checkpoint is written leaves the previous one valid', async () => {
+  for (const hook of ['midWrite', 'beforeCommit'] as const) {
+    const out = join(runs.dir, `atomic-${hook}`);
+    let saves = 0;
+    await assert.rejects(train(tinyConfig(data.dir, out, { steps: 4 }), {}, {
+      saveHooks: {
+        [hook]: () => {
+          if (++saves === 3) throw new Error('killed while saving');
+        },
+      },
+    }), /killed while saving/);
+    // Saves: step 0, step 2, then step 4 is interrupted.
+    const ck = loadCheckpoint(out);
+    assert.equal(ck?.state.step, 2, hook);
+    const r = await train(resumeConfig(out, 4), {}, { resume: true });
+    assert.equal(r.step, 4);
+    assert.deepEqual(readdirSync(out).filter((f) => f.startsWith('ckpt-')), ['ckpt-0000004'], 'stale temp dirs are cleaned');
+  }
+});
+
+test('NaN guard: one rollback with a lower LR, then a clear stop', async () => {
+  // NaN at step >= 3 whatever the LR: rolls back once, then stops.
+  const out = join(runs.dir, 'nan');
+  const notes: string[] = [];
+  await assert.rejects(
+    train(tinyConfig(data.dir, out, { family: 'test-nan', steps: 6, options: { nanFrom: 3 } }), { onNote: (n) => notes.push(n) }),
+    /"lossD" became NaN at step 3 again after one rollback with the learning rate halved; stopping/);
+  assert.equal(notes.length, 1);
+  assert.match(notes[0], /rolled back to the checkpoint of step 2/);
+  // NaN only while the LR is high: the rollback's halved LR lets training finish.
+  const ok = join(runs.dir, 'nan-recovers');
+  const r = await train(tinyConfig(data.dir, ok, { family: 'test-nan', steps: 5, options: { nanFrom: 3, nanAboveLr: 1.5e-4 } }));
+  assert.equal(r.step, 5);
+  const m = readMetrics(join(ok, 'metrics.jsonl'));
+  assert.deepEqual(m.map((x) => x.step), [1, 2, 3, 4, 5]);
+  assert.ok(m.every((x) => Number.isFinite(x.lossD)));
+  assert.equal(loadCheckpoint(ok)?.state.lrScale, 0.5);
+});
+
+test('a family that leaks tensors fails with the growth named', async () => {
+  const out = join(runs.dir, 'leak');
+  await assert.rejects(train(tinyConfig(data.dir, out, { family: 'test-leak', steps: 6 })),
+    /Tensor leak: the tensor count grew from \d+ after step 1 to \d+ after step 2 \(\+1, about 1\.0 per step\)/);
+  assert.ok(existsSync(join(out, 'latest.json')));
+});

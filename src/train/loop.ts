@@ -1,0 +1,239 @@
+// The one training loop. It owns data, schedules, logs, samples, checkpoints, EMA, the image pool
+// and DiffAugment, and drives any registered family through its trainStep. Progress goes out
+// through callbacks only; the loop knows nothing of terminals.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { writeAtomic } from '../data/cache.js';
+import { getFamily, type FamilyContext, type GanModel, type StepContext } from '../models/index.js';
+import { diffAugment } from './augment.js';
+import { loadCheckpoint, saveCheckpoint, type LoopState, type SaveHooks, type Trainable } from './checkpoint.js';
+import { readConfigFile, validateConfig, type TrainConfig } from './config.js';
+import { BatchStream, openTrainData, type StreamBatch } from './data.js';
+import { EmaGenerator } from './ema.js';
+import { MetricsLog, type MetricsRecord } from './metrics.js';
+import { ImagePool } from './pool.js';
+import { pruneSamples, sampleInputs, writeSampleGrid, writeSamplesGif, type SampleLayout } from './samples.js';
+import { mixSeed, SEED, stepSeed } from './seed.js';
+
+export interface StepEvent {
+  step: number;
+  steps: number;
+  /** The first step of this session (after a resume, the checkpoint's step). */
+  startStep: number;
+  epoch: number;
+  /** This step's values as the family returned them. */
+  values: Record<string, number>;
+  /** Real images per second over this step (batch size x D updates). */
+  imgPerSec: number;
+}
+
+export interface TrainCallbacks {
+  onStart?(e: { runDir: string; step: number; steps: number; trainImages: number; family: string; resumed: boolean }): void;
+  onData?(e: { done: number; total: number }): void;
+  onStep?(e: StepEvent): void;
+  onLog?(record: MetricsRecord): void;
+  onSample?(e: { step: number; file: string }): void;
+  onCheckpoint?(e: { step: number; dir: string }): void;
+  /** Things the user should know that are not errors (a rollback, skipped files). */
+  onNote?(message: string): void;
+}
+
+export interface TrainOptions {
+  /** Continue the run in `config.out` from its checkpoint. */
+  resume?: boolean;
+  /** Stops after the current step, with a checkpoint (SIGINT/SIGTERM in the CLI). */
+  signal?: AbortSignal;
+  /** Test hooks into checkpoint writing. */
+  saveHooks?: SaveHooks;
+}
+
+export interface TrainResult {
+  runDir: string;
+  /** Steps trained in total. */
+  step: number;
+  stopped: 'done' | 'signal';
+  metrics: string;
+  gif: string | null;
+}
+
+export class TrainError extends Error {}
+
+/** The saved configuration of a run dir with a new step total, for `--resume`. */
+export function resumeConfig(runDir: string, steps?: number): TrainConfig {
+  const file = join(runDir, 'config.json');
+  if (!existsSync(file)) throw new TrainError(`${resolve(runDir)} is not a run dir (no config.json): start a run with --out first.`);
+  const saved = readConfigFile(file);
+  return validateConfig({ ...saved, out: runDir, ...(steps !== undefined ? { steps } : {}) }, file);
+}
+
+const badValue = (values: Record<string, number>) => Object.entries(values).find(([, v]) => !Number.isFinite(v));
+
+export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: TrainOptions = {}): Promise<TrainResult> {
+  const cfg = config;
+  const runDir = resolve(cfg.out);
+  mkdirSync(runDir, { recursive: true });
+  const latest = join(runDir, 'latest.json');
+  if (!opts.resume && existsSync(latest)) {
+    throw new TrainError(`${runDir} already holds a training run: continue it with --resume ${cfg.out}, or choose another --out.`);
+  }
+  if (opts.resume && !existsSync(latest)) throw new TrainError(`${runDir} has no checkpoint to resume from.`);
+  const metrics = new MetricsLog(join(runDir, 'metrics.jsonl'));
+  const samplesDir = join(runDir, 'samples');
+
+  const family = getFamily(cfg.family);
+  const conditional = typeof family.conditional === 'function' ? family.conditional(cfg.options) : family.conditional;
+  const data = await openTrainData(cfg, cb.onData && ((done, total) => cb.onData!({ done, total })));
+  let model: GanModel | null = null;
+  let ema: EmaGenerator | null = null;
+  let stream: BatchStream | null = null;
+  let fixed: { z: tf.Tensor2D; oneHot: tf.Tensor2D | null } | null = null;
+  try {
+    for (const p of data.problems) cb.onNote?.(`skipped ${p.file}: ${p.reason}`);
+    if (conditional && (!data.cache.labels || data.present.length < 2)) {
+      throw new TrainError(`Family ${cfg.family} is conditional and needs labelled data with at least 2 classes; ${cfg.data} has ${data.cache.labels ? data.present.length : 'no'} class${data.present.length === 1 ? '' : 'es'} with training images.`);
+    }
+    const ctx: FamilyContext = {
+      size: cfg.size, channels: data.channels, numClasses: conditional ? data.classes.length : 0, zDim: cfg.zDim,
+      options: cfg.options, seed: mixSeed(cfg.seed, SEED.init),
+    };
+    model = family.build(ctx);
+    const m = model;
+    ema = cfg.ema ? new EmaGenerator(m.buildGenerator(), m.generator, cfg.ema.decay) : null;
+    const pool = cfg.pool ? new ImagePool(cfg.pool) : null;
+    const augment = cfg.augment ? diffAugment(cfg.augment) : (x: tf.Tensor4D) => x;
+    const poolHook = pool ? (x: tf.Tensor4D, seed: number) => pool.query(x, seed) : (x: tf.Tensor4D) => x;
+    const trainable: Trainable = { nets: m.nets, optimizers: m.optimizers, ema: ema?.model ?? null, pool };
+    const baseLr = Object.fromEntries(Object.entries(m.optimizers).map(([k, o]) => [k, (o as unknown as { learningRate?: number }).learningRate]));
+    const applyLr = (scale: number) => {
+      for (const [k, o] of Object.entries(m.optimizers)) {
+        const base = baseLr[k];
+        if (typeof base === 'number') (o as unknown as { learningRate: number }).learningRate = base * scale;
+      }
+    };
+
+    let state: LoopState;
+    if (opts.resume) {
+      const ck = loadCheckpoint(runDir)!;
+      if (ck.state.dataHash !== data.hash) {
+        throw new TrainError(`The data of ${cfg.data} changed since this run started (cache key ${data.hash.slice(0, 12)}, run ${ck.state.dataHash.slice(0, 12)}): resuming would train on other images. Start a new run instead.`);
+      }
+      await ck.restore(trainable);
+      state = { ...ck.state, config: cfg };
+      metrics.truncate(state.step);
+      pruneSamples(samplesDir, state.step);
+    } else {
+      state = { step: 0, epoch: 0, position: 0, lrScale: 1, rolledBack: false, dataHash: data.hash, config: cfg };
+    }
+    writeAtomic(join(runDir, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`);
+    applyLr(state.lrScale);
+    const startStep = state.step;
+    cb.onStart?.({ runDir, step: state.step, steps: cfg.steps, trainImages: data.rows.length, family: cfg.family, resumed: !!opts.resume });
+
+    const save = async () => {
+      const dir = await saveCheckpoint(runDir, state, trainable, opts.saveHooks);
+      cb.onCheckpoint?.({ step: state.step, dir });
+    };
+    // The rollback target of the NaN guard when no periodic checkpoint exists yet.
+    if (!opts.resume) await save();
+
+    const rowClasses = conditional ? data.present.slice(0, 16) : null;
+    const layout: SampleLayout = { rows: rowClasses ? rowClasses.length : Math.min(cfg.sampleCols, 8), cols: cfg.sampleCols, rowClasses };
+    fixed = sampleInputs(cfg.seed, cfg.zDim, layout, ctx.numClasses);
+    const sample = async () => {
+      const file = await writeSampleGrid(samplesDir, state.step, ema?.model ?? m.generator, fixed!, layout);
+      cb.onSample?.({ step: state.step, file });
+    };
+
+    stream = new BatchStream(data, cfg.batchSize, cfg.seed, conditional, state.epoch, state.position);
+    let baseline: number | null = null;
+    let baselineStep = 0;
+    let stopped: TrainResult['stopped'] = 'done';
+    let lastSaved = state.step;
+    let lastSample = -1;
+
+    while (state.step < cfg.steps) {
+      if (opts.signal?.aborted) {
+        stopped = 'signal';
+        break;
+      }
+      const t0 = performance.now();
+      const batchList: StreamBatch[] = [];
+      let values: Record<string, number>;
+      try {
+        for (let i = 0; i < m.ndis; i++) batchList.push(await stream.next());
+        const step = state.step + 1;
+        const stepCtx: StepContext = { step, seed: stepSeed(cfg.seed, step), augment, pool: poolHook };
+        values = m.trainStep(batchList, stepCtx);
+      } finally {
+        for (const b of batchList) b.dispose();
+      }
+      const bad = badValue(values);
+      if (bad) {
+        const badStep = state.step + 1;
+        const ck = loadCheckpoint(runDir);
+        if (state.rolledBack || !ck) {
+          throw new TrainError(`"${bad[0]}" became ${bad[1]} at step ${badStep}${state.rolledBack ? ' again after one rollback with the learning rate halved' : ''}; stopping. Lower the learning rates (e.g. --set lrG=…, lrD=…), enable DiffAugment, or check the data.`);
+        }
+        await ck.restore(trainable);
+        state = { ...ck.state, config: cfg, lrScale: ck.state.lrScale * 0.5, rolledBack: true };
+        applyLr(state.lrScale);
+        await stream.close();
+        stream = new BatchStream(data, cfg.batchSize, cfg.seed, conditional, state.epoch, state.position);
+        metrics.truncate(state.step);
+        metrics.reset();
+        pruneSamples(samplesDir, state.step);
+        baseline = null;
+        lastSaved = state.step;
+        cb.onNote?.(`"${bad[0]}" became ${bad[1]} at step ${badStep}: rolled back to the checkpoint of step ${state.step} with the learning rate halved (×${state.lrScale}).`);
+        continue;
+      }
+      ema?.update();
+      const seconds = (performance.now() - t0) / 1000;
+      state.step++;
+      state.epoch = stream.epoch;
+      state.position = stream.position;
+      const images = cfg.batchSize * m.ndis;
+      metrics.add(values, images, seconds);
+      cb.onStep?.({ step: state.step, steps: cfg.steps, startStep, epoch: state.epoch, values, imgPerSec: seconds > 0 ? images / seconds : 0 });
+      if (state.step % cfg.logEvery === 0 || state.step === cfg.steps) {
+        const rec = metrics.flush(state.step, { epoch: state.epoch });
+        if (rec) cb.onLog?.(rec);
+      }
+
+      const count = tf.memory().numTensors;
+      if (baseline === null) {
+        baseline = count;
+        baselineStep = state.step;
+      } else if (state.step % cfg.tensorCheckEvery === 0 && count > baseline) {
+        throw new TrainError(`Tensor leak: the tensor count grew from ${baseline} after step ${baselineStep} to ${count} after step ${state.step} (+${count - baseline}, about ${((count - baseline) / (state.step - baselineStep)).toFixed(1)} per step). Something in the family's trainStep or a hook keeps tensors it should dispose.`);
+      }
+
+      if (state.step % cfg.sampleEvery === 0) {
+        await sample();
+        lastSample = state.step;
+      }
+      if (state.step % cfg.checkpointEvery === 0) {
+        await save();
+        lastSaved = state.step;
+      }
+      // Lets signal handlers (and other I/O) run between synchronous steps.
+      await new Promise((r) => setImmediate(r));
+    }
+
+    if (metrics.pending) {
+      const rec = metrics.flush(state.step, { epoch: state.epoch });
+      if (rec) cb.onLog?.(rec);
+    }
+    if (lastSaved !== state.step || opts.resume) await save();
+    if (lastSample !== state.step) await sample();
+    const gif = await writeSamplesGif(samplesDir, join(runDir, 'samples.gif'));
+    return { runDir, step: state.step, stopped, metrics: metrics.file, gif };
+  } finally {
+    await stream?.close();
+    if (fixed) tf.dispose([fixed.z, ...(fixed.oneHot ? [fixed.oneHot] : [])]);
+    ema?.dispose();
+    model?.dispose();
+    data.close();
+  }
+}
