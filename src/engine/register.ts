@@ -17,6 +17,8 @@ import { reduceOverrides } from './kernels/reduce.js';
 import { batchNormKernels } from './ops/batch_norm.js';
 import { adamKernel } from './ops/adam.js';
 import { leakyReluGradKernel } from './ops/leaky_relu.js';
+// Gradients of gradient kernels (second order, for gradient penalties); registration is a side effect.
+import './ops/conv_grads.js';
 
 export const ONEDNN = 'onednn';
 

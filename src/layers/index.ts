@@ -1,5 +1,11 @@
 // Every custom layer, imported for its registration with tf.serialization: importing this module
 // alone is enough for tf.loadLayersModel to rebuild any saved synthset network.
 import './batch_norm.js';
+import './spectral_norm.js';
+import './conditional_batch_norm.js';
+import './projection.js';
+import './layer_norm.js';
+import './conv2d.js';
 
 export { SynthsetBatchNorm, synthsetBatchNorm, type SynthsetBatchNormArgs } from './batch_norm.js';
+export { SynthsetConv2D, type SynthsetConv2DArgs } from './conv2d.js';
