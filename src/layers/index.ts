@@ -6,6 +6,8 @@ import './conditional_batch_norm.js';
 import './projection.js';
 import './layer_norm.js';
 import './conv2d.js';
+import './label_planes.js';
 
 export { SynthsetBatchNorm, synthsetBatchNorm, type SynthsetBatchNormArgs } from './batch_norm.js';
 export { SynthsetConv2D, type SynthsetConv2DArgs } from './conv2d.js';
+export { SynthsetLabelPlanes } from './label_planes.js';

@@ -1,0 +1,228 @@
+// What dcgan and cgan share: options, optimizers and the training step. The step follows the
+// engine's benchmark DCGAN (src/engine/bench/dcgan.ts): the last D update and the G update share
+// one G forward, and gradients are taken over explicit variable lists.
+import * as tf from '@tensorflow/tfjs';
+import { FusedAdamOptimizer } from '../engine/index.js';
+import { getLoss, isLossName, lossNames, type GanLoss } from '../losses/index.js';
+import type { FamilyContext, GanFamily, GanModel, StepContext, TrainBatch } from './family.js';
+import { buildDiscriminator, buildGenerator, type NetShape } from './dcgan_nets.js';
+
+export const DCGAN_DEFAULTS = {
+  /** Channels of G's last hidden layer and D's first. */
+  width: 64,
+  loss: 'bce',
+  /** One-sided label smoothing of D's real targets (bce and lsgan only). */
+  labelSmoothing: 0,
+  lrG: 2e-4,
+  lrD: 2e-4,
+  beta1: 0.5,
+  beta2: 0.999,
+  dBatchNorm: false,
+  ndis: 1,
+};
+
+export type DcganOptions = typeof DCGAN_DEFAULTS;
+
+function num(o: Record<string, unknown>, key: keyof DcganOptions, ok: (v: number) => boolean, what: string): number {
+  const v = o[key] ?? DCGAN_DEFAULTS[key];
+  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new Error(`Option "${key}" must be ${what}, got ${JSON.stringify(v)}.`);
+  return v;
+}
+
+export function parseOptions(o: Record<string, unknown>): DcganOptions {
+  const loss = o.loss ?? DCGAN_DEFAULTS.loss;
+  if (!isLossName(loss)) throw new Error(`Option "loss" must be one of ${lossNames().join(', ')}, got ${JSON.stringify(loss)}.`);
+  const dBatchNorm = o.dBatchNorm ?? DCGAN_DEFAULTS.dBatchNorm;
+  if (typeof dBatchNorm !== 'boolean') throw new Error(`Option "dBatchNorm" must be true or false, got ${JSON.stringify(dBatchNorm)}.`);
+  const opts: DcganOptions = {
+    width: num(o, 'width', (v) => Number.isInteger(v) && v >= 1 && v <= 1024, 'an integer in 1..1024'),
+    loss,
+    labelSmoothing: num(o, 'labelSmoothing', (v) => v >= 0 && v < 1, 'in [0, 1)'),
+    lrG: num(o, 'lrG', (v) => v > 0, 'a positive number'),
+    lrD: num(o, 'lrD', (v) => v > 0, 'a positive number'),
+    beta1: num(o, 'beta1', (v) => v >= 0 && v < 1, 'in [0, 1)'),
+    beta2: num(o, 'beta2', (v) => v >= 0 && v < 1, 'in [0, 1)'),
+    dBatchNorm,
+    ndis: num(o, 'ndis', (v) => Number.isInteger(v) && v >= 1 && v <= 10, 'an integer in 1..10'),
+  };
+  if (opts.labelSmoothing > 0 && loss !== 'bce' && loss !== 'lsgan') {
+    throw new Error(`Option "labelSmoothing" needs loss bce or lsgan; "${loss}" has no labels to smooth.`);
+  }
+  return opts;
+}
+
+/** A well-spread sub-seed per purpose, so the draws of one step do not overlap each other or the next step's. */
+export function subSeed(seed: number, k: number): number {
+  let h = Math.imul((seed >>> 0) ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(k + 1, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
+  return ((h ^ (h >>> 15)) >>> 0) % 2147483647;
+}
+
+/** A new tensor on the same data that the gradient tape has never seen (tfjs has no stopGradient). */
+function detach<T extends tf.Tensor>(t: T): T {
+  // Shares the buffer as Reshape does: one more reference, so either tensor may be disposed first.
+  tf.backend().incRef(t.dataId);
+  return tf.engine().makeTensorFromDataId(t.dataId, t.shape, t.dtype) as T;
+}
+
+// The pool stores and swaps whole images, so a conditional fake carries its one-hot label inside the
+// image tensor: r = ceil(K / (w*c)) extra rows per image. Packed and unpacked with per-image copies in
+// JS: slicing channels or rows with tfjs's CPU kernels costs tens of ms per batch. The copies are
+// detached from the tape, which is what the pool wants anyway.
+export function packLabels(fake: tf.Tensor4D, oneHot: tf.Tensor2D): tf.Tensor4D {
+  const [n, h, w, c] = fake.shape, k = oneHot.shape[1], row = w * c, r = Math.ceil(k / row);
+  const img = fake.dataSync() as Float32Array, hot = oneHot.dataSync() as Float32Array;
+  const per = (h + r) * row, out = new Float32Array(n * per);
+  for (let i = 0; i < n; i++) {
+    out.set(img.subarray(i * h * row, (i + 1) * h * row), i * per);
+    out.set(hot.subarray(i * k, (i + 1) * k), i * per + h * row);
+  }
+  return tf.tensor4d(out, [n, h + r, w, c]);
+}
+
+export function unpackLabels(packed: tf.Tensor4D, h: number, k: number): [tf.Tensor4D, tf.Tensor2D] {
+  const [n, hr, w, c] = packed.shape, row = w * c, per = hr * row;
+  if (hr !== h + Math.ceil(k / row)) throw new Error(`The image pool changed the fakes' shape to ${JSON.stringify(packed.shape)}.`);
+  const src = packed.dataSync() as Float32Array, img = new Float32Array(n * h * row), hot = new Float32Array(n * k);
+  for (let i = 0; i < n; i++) {
+    img.set(src.subarray(i * per, i * per + h * row), i * h * row);
+    hot.set(src.subarray(i * per + h * row, i * per + h * row + k), i * k);
+  }
+  return [tf.tensor4d(img, [n, h, w, c]), tf.tensor2d(hot, [n, k])];
+}
+
+const variablesOf = (m: tf.LayersModel): tf.Variable[] => m.trainableWeights.map((w) => w.read() as tf.Variable);
+
+class Dcgan implements GanModel {
+  readonly generator: tf.LayersModel;
+  readonly nets: Record<string, tf.LayersModel>;
+  readonly optimizers: Record<string, tf.Optimizer>;
+  readonly ndis: number;
+  private readonly d: tf.LayersModel;
+  private readonly loss: GanLoss;
+  private readonly gVars: tf.Variable[];
+  private readonly dVars: tf.Variable[];
+
+  constructor(private readonly shape: NetShape, private readonly opts: DcganOptions) {
+    this.generator = buildGenerator(shape);
+    this.d = buildDiscriminator(shape);
+    this.nets = { g: this.generator, d: this.d };
+    this.optimizers = {
+      g: new FusedAdamOptimizer(opts.lrG, opts.beta1, opts.beta2),
+      d: new FusedAdamOptimizer(opts.lrD, opts.beta1, opts.beta2),
+    };
+    this.ndis = opts.ndis;
+    this.loss = getLoss(opts.loss as Parameters<typeof getLoss>[0]);
+    this.gVars = variablesOf(this.generator);
+    this.dVars = variablesOf(this.d);
+  }
+
+  buildGenerator(): tf.LayersModel {
+    return buildGenerator(this.shape);
+  }
+
+  private oneHot(batch: TrainBatch): tf.Tensor2D | null {
+    if (!this.shape.numClasses) return null;
+    if (!batch.labels) throw new Error('This family is conditional: every training batch needs labels.');
+    return tf.cast(tf.oneHot(batch.labels, this.shape.numClasses), 'float32') as tf.Tensor2D;
+  }
+
+  private discriminate(x: tf.Tensor4D, oneHot: tf.Tensor2D | null): tf.Tensor {
+    return this.d.apply(oneHot ? [x, oneHot] : x, { training: true }) as tf.Tensor;
+  }
+
+  /** D's summary of its outputs for the log: mean probability for bce, mean raw score otherwise. */
+  private score(logits: tf.Tensor): tf.Scalar {
+    return tf.mean(this.opts.loss === 'bce' ? tf.sigmoid(logits) : logits);
+  }
+
+  /**
+   * One D update on `batch` against `fake`. The fakes reach D detached and through the pool; when
+   * conditional, their labels travel with them (packLabels) so pooled fakes keep their own class.
+   */
+  private updateD(batch: TrainBatch, fake: tf.Tensor4D, oneHot: tf.Tensor2D | null, ctx: StepContext, seed: number): tf.Scalar[] {
+    let fakes: tf.Tensor4D, fakeHot = oneHot;
+    if (oneHot) {
+      [fakes, fakeHot] = unpackLabels(ctx.pool(packLabels(fake, oneHot), subSeed(seed, 1)), fake.shape[1], oneHot.shape[1]);
+    } else {
+      fakes = ctx.pool(detach(fake), subSeed(seed, 1));
+    }
+    let stats: tf.Scalar[] = [];
+    const { value, grads } = tf.variableGrads(() => {
+      const r = this.discriminate(ctx.augment(batch.real, subSeed(seed, 2)), oneHot);
+      const f = this.discriminate(ctx.augment(fakes, subSeed(seed, 3)), fakeHot);
+      // Kept past the forward scope, which disposes everything but the loss; the caller disposes them
+      // (the D loss too, as this runs inside G's forward scope).
+      stats = [tf.keep(this.score(r)), tf.keep(this.score(f))];
+      return this.loss.d(r, f, { smoothing: this.opts.labelSmoothing });
+    }, this.dVars);
+    this.optimizers.d.applyGradients(grads);
+    return [tf.keep(value), ...stats];
+  }
+
+  private generate(n: number, oneHot: tf.Tensor2D | null, seed: number): tf.Tensor4D {
+    const z = tf.randomNormal([n, this.shape.zDim], 0, 1, 'float32', seed) as tf.Tensor2D;
+    return this.generator.apply(oneHot ? [z, oneHot] : z, { training: true }) as tf.Tensor4D;
+  }
+
+  trainStep(batches: TrainBatch[], ctx: StepContext): Record<string, number> {
+    if (batches.length !== this.ndis) throw new Error(`trainStep needs ${this.ndis} batches (ndis), got ${batches.length}.`);
+    const out = tf.tidy(() => {
+      let dStats: tf.Scalar[] = [];
+      for (let i = 0; i < this.ndis - 1; i++) {
+        const seed = subSeed(ctx.seed, 10 + i);
+        const oneHot = this.oneHot(batches[i]);
+        tf.tidy(() => {
+          const kept = this.updateD(batches[i], this.generate(batches[i].real.shape[0], oneHot, subSeed(seed, 0)), oneHot, ctx, seed);
+          tf.dispose(kept);
+        });
+      }
+      const last = batches[this.ndis - 1];
+      const seed = subSeed(ctx.seed, 10 + this.ndis - 1);
+      const oneHot = this.oneHot(last);
+      // The last D update learns from the same fakes G is then judged on: one G forward for both.
+      // The tape keys tensors by id, so G's gradient sees the freshly updated D.
+      const { value, grads } = tf.variableGrads(() => {
+        const fake = this.generate(last.real.shape[0], oneHot, subSeed(seed, 0));
+        dStats = this.updateD(last, fake, oneHot, ctx, seed);
+        return this.loss.g(this.discriminate(ctx.augment(fake, subSeed(seed, 4)), oneHot));
+      }, this.gVars);
+      this.optimizers.g.applyGradients(grads);
+      const all = tf.stack([dStats[0], value, dStats[1], dStats[2]]);
+      tf.dispose(dStats);
+      return all;
+    });
+    const [lossD, lossG, dReal, dFake] = out.dataSync();
+    out.dispose();
+    return { lossD, lossG, dReal, dFake };
+  }
+
+  dispose(): void {
+    this.generator.dispose();
+    this.d.dispose();
+    this.optimizers.g.dispose();
+    this.optimizers.d.dispose();
+  }
+}
+
+export function dcganFamily(name: string, description: string, conditional: boolean): GanFamily {
+  return {
+    name,
+    description,
+    conditional,
+    defaults: { ...DCGAN_DEFAULTS },
+    build(ctx: FamilyContext): GanModel {
+      if (![32, 64, 128].includes(ctx.size)) throw new Error(`${name} builds 32, 64 or 128 px images, not ${ctx.size}.`);
+      if (ctx.channels !== 1 && ctx.channels !== 3) throw new Error(`${name} builds 1- or 3-channel images, not ${ctx.channels}.`);
+      if (!Number.isInteger(ctx.zDim) || ctx.zDim < 1) throw new Error(`${name}: zDim must be a positive integer, got ${ctx.zDim}.`);
+      if (conditional && !(Number.isInteger(ctx.numClasses) && ctx.numClasses >= 2)) {
+        throw new Error(`${name} is conditional and needs labelled data with at least 2 classes; this data has ${ctx.numClasses}.`);
+      }
+      const opts = parseOptions(ctx.options);
+      return new Dcgan({
+        size: ctx.size, channels: ctx.channels, zDim: ctx.zDim, numClasses: conditional ? ctx.numClasses : 0,
+        width: opts.width, dBatchNorm: opts.dBatchNorm, seed: ctx.seed,
+      }, opts);
+    },
+  };
+}
