@@ -62,3 +62,4 @@ export { loadNative, nativeStatus } from './native.js';
 export { batchNormTrain } from './ops/batch_norm.js';
 export { FusedAdamOptimizer } from './ops/adam.js';
 export { imagesFromBytes } from './ops/images.js';
+export { stopGradient } from './ops/stop_gradient.js';

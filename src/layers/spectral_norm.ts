@@ -4,20 +4,12 @@
 // over training steps, is saved with the model and travels with getWeights/setWeights. Inference
 // calls reuse `u` without updating it, so evaluating D never changes it.
 import * as tf from '@tensorflow/tfjs';
+import { stopGradient } from '../engine/index.js';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
 
 const NORM_EPS = 1e-12;
 
-/**
- * A tensor on the same data that the gradient tape has never seen (tfjs has no stop-gradient op).
- * The backend's reference count is raised as a kernel returning its input would, so disposing the
- * new tensor does not free data the original still uses.
- */
-export function detach<T extends tf.Tensor>(t: T): T {
-  tf.engine().backend.incRef(t.dataId);
-  return tf.engine().makeTensorFromDataId(t.dataId, t.shape, t.dtype) as T;
-}
 
 const l2normalize = (x: tf.Tensor): tf.Tensor => tf.div(x, tf.add(tf.norm(x), NORM_EPS));
 
@@ -37,7 +29,7 @@ export function spectralNormalize(w: tf.Tensor, u: tf.LayerVariable, update: boo
     const wm = weightMatrix(w);
     // Power iteration is not differentiated (u and v are constants of the step, as in the reference
     // implementation), so it runs on a detached view of W.
-    const fixed = detach(wm);
+    const fixed = stopGradient(wm);
     let uCol = tf.reshape(u.read(), [out, 1]);
     const v = l2normalize(tf.matMul(fixed, uCol));
     if (update) {

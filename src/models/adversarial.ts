@@ -5,7 +5,7 @@
 // The last D update and the G update share one G forward, as in dcgan's step.
 import * as tf from '@tensorflow/tfjs';
 import type { GanLoss } from '../losses/index.js';
-import { detach } from '../layers/spectral_norm.js';
+import { stopGradient } from '../engine/index.js';
 import type { GanModel, StepContext, TrainBatch } from './family.js';
 
 /** A well-spread sub-seed per purpose, so the draws of one step never overlap each other or the next step's. */
@@ -96,7 +96,7 @@ export class AdversarialModel implements GanModel {
 
   /** The pooled fakes, and their labels: one-hot planes ride through the pool with the images. */
   private pooled(fake: tf.Tensor4D, oneHot: tf.Tensor2D | null, ctx: StepContext, seed: number): [tf.Tensor4D, tf.Tensor2D | null] {
-    const free = detach(fake);
+    const free = stopGradient(fake);
     if (!oneHot) return [ctx.pool(free, seed), null];
     const [n, h, w, c] = fake.shape;
     const k = this.p.numClasses;

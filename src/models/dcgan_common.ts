@@ -2,7 +2,8 @@
 // engine's benchmark DCGAN (src/engine/bench/dcgan.ts): the last D update and the G update share
 // one G forward, and gradients are taken over explicit variable lists.
 import * as tf from '@tensorflow/tfjs';
-import { FusedAdamOptimizer } from '../engine/index.js';
+import { FusedAdamOptimizer, stopGradient } from '../engine/index.js';
+import { subSeed } from './adversarial.js';
 import { getLoss, isLossName, lossNames, type GanLoss } from '../losses/index.js';
 import type { FamilyContext, GanFamily, GanModel, StepContext, TrainBatch } from './family.js';
 import { buildDiscriminator, buildGenerator, type NetShape } from './dcgan_nets.js';
@@ -52,18 +53,7 @@ export function parseOptions(o: Record<string, unknown>): DcganOptions {
 }
 
 /** A well-spread sub-seed per purpose, so the draws of one step do not overlap each other or the next step's. */
-export function subSeed(seed: number, k: number): number {
-  let h = Math.imul((seed >>> 0) ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(k + 1, 0xc2b2ae35);
-  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
-  return ((h ^ (h >>> 15)) >>> 0) % 2147483647;
-}
 
-/** A new tensor on the same data that the gradient tape has never seen (tfjs has no stopGradient). */
-function detach<T extends tf.Tensor>(t: T): T {
-  // Shares the buffer as Reshape does: one more reference, so either tensor may be disposed first.
-  tf.backend().incRef(t.dataId);
-  return tf.engine().makeTensorFromDataId(t.dataId, t.shape, t.dtype) as T;
-}
 
 // The pool stores and swaps whole images, so a conditional fake carries its one-hot label inside the
 // image tensor: r = ceil(K / (w*c)) extra rows per image. Packed and unpacked with per-image copies in
@@ -145,7 +135,7 @@ class Dcgan implements GanModel {
     if (oneHot) {
       [fakes, fakeHot] = unpackLabels(ctx.pool(packLabels(fake, oneHot), subSeed(seed, 1)), fake.shape[1], oneHot.shape[1]);
     } else {
-      fakes = ctx.pool(detach(fake), subSeed(seed, 1));
+      fakes = ctx.pool(stopGradient(fake), subSeed(seed, 1));
     }
     let stats: tf.Scalar[] = [];
     const { value, grads } = tf.variableGrads(() => {

@@ -55,8 +55,11 @@ export interface GanModel {
 export interface GanFamily {
   name: string;
   description: string;
-  /** Needs labels (cgan, conditional sngan/wgan-gp). */
-  conditional: boolean | ((options: Record<string, unknown>) => boolean);
+  /**
+   * Whether the model is conditioned on labels: fixed, or decided from the options and the number of
+   * classes the data has (0 when unlabelled), e.g. "conditional whenever there are >= 2 classes".
+   */
+  conditional: boolean | ((options: Record<string, unknown>, dataClasses: number) => boolean);
   /** Default options; the loop rejects unknown keys. */
   defaults: Record<string, unknown>;
   build(ctx: FamilyContext): GanModel;

@@ -33,5 +33,9 @@ test('sngan options: presets and clear errors', () => {
   assert.throws(() => build({ preset: 'fast' }), /preset/);
   assert.throws(() => build({ conditional: true }), /at least 2 classes/);
   assert.throws(() => build({ gWidth: 0 }), /gWidth/);
-  assert.equal(typeof fam.conditional === 'function' && fam.conditional({ conditional: true }), true);
+  const cond = fam.conditional as (o: Record<string, unknown>, dataClasses: number) => boolean;
+  assert.equal(cond({ conditional: true }, 0), true);
+  assert.equal(cond({ conditional: null }, 10), true, 'automatic: conditional when the data has classes');
+  assert.equal(cond({ conditional: null }, 0), false);
+  assert.equal(cond({ conditional: false }, 10), false);
 });

@@ -107,7 +107,7 @@ export function buildSnganDiscriminator(s: SnganShape): tf.LayersModel {
 export const sngan: GanFamily = {
   name: 'sngan',
   description: 'SNGAN with projection discriminator: ResNet G with conditional batch-norm, spectrally normalised ResNet D, hinge loss.',
-  conditional: (o) => o.conditional === true,
+  conditional: (o, dataClasses) => o.conditional === true || (o.conditional == null && dataClasses >= 2),
   defaults: SNGAN_DEFAULTS,
   build(ctx: FamilyContext) {
     if (![32, 64, 128].includes(ctx.size)) throw new Error(`sngan builds 32, 64 or 128 px images, not ${ctx.size}.`);

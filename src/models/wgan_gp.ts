@@ -87,7 +87,7 @@ export function buildWganCritic(s: WganShape): tf.LayersModel {
 export const wganGp: GanFamily = {
   name: 'wgan-gp',
   description: 'WGAN-GP: Wasserstein loss with gradient penalty, layer-norm critic (no batch-norm), 5 critic updates per G update.',
-  conditional: (o) => o.conditional === true,
+  conditional: (o, dataClasses) => o.conditional === true || (o.conditional == null && dataClasses >= 2),
   defaults: WGAN_GP_DEFAULTS,
   build(ctx: FamilyContext) {
     if (![32, 64, 128].includes(ctx.size)) throw new Error(`wgan-gp builds 32, 64 or 128 px images, not ${ctx.size}.`);

@@ -82,8 +82,9 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
   const samplesDir = join(runDir, 'samples');
 
   const family = getFamily(cfg.family);
-  const conditional = typeof family.conditional === 'function' ? family.conditional(cfg.options) : family.conditional;
   const data = await openTrainData(cfg, cb.onData && ((done, total) => cb.onData!({ done, total })));
+  const dataClasses = data.cache.labels && data.present.length >= 2 ? data.classes.length : 0;
+  const conditional = typeof family.conditional === 'function' ? family.conditional(cfg.options, dataClasses) : family.conditional;
   let model: GanModel | null = null;
   let ema: EmaGenerator | null = null;
   let stream: BatchStream | null = null;
