@@ -4,6 +4,7 @@ import { initEngine, loadNative, nativeStatus } from '../engine/index.js';
 import { runBench } from '../engine/bench/run.js';
 import { registerDataCommands } from './data.js';
 import { printError } from './errors.js';
+import { registerEvalCommand } from './eval.js';
 import { registerTrainCommand } from './train.js';
 
 const program = new Command('synthset')
@@ -60,6 +61,7 @@ program.command('demo')
 
 registerDataCommands(program, engine);
 registerTrainCommand(program, engine);
+registerEvalCommand(program, engine);
 
 try {
   await program.parseAsync(process.argv);

@@ -14,6 +14,8 @@ export interface TrainData {
   cache: ImageCache;
   /** Cache rows of the train split (the holdout is never seen in training). */
   rows: number[];
+  /** Cache rows of the holdout split (for evaluation only). */
+  holdout: number[];
   classes: string[];
   /** Class ids that have train images, ascending (sample rows). */
   present: number[];
@@ -38,7 +40,7 @@ export async function openTrainData(cfg: TrainConfig, onProgress?: (done: number
   const split = loadSplit(cache, { holdout: cfg.holdout, seed: cfg.splitSeed });
   const present = cache.labels ? [...new Set(split.train.map((r) => cache.labels![r]))].sort((a, b) => a - b) : [];
   return {
-    cache, rows: split.train, classes: cache.classes, present, channels, hash: cache.key, problems: ds.problems,
+    cache, rows: split.train, holdout: split.holdout, classes: cache.classes, present, channels, hash: cache.key, problems: ds.problems,
     close: () => cache.close(),
   };
 }

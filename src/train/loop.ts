@@ -5,7 +5,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { writeAtomic } from '../data/cache.js';
-import { getFamily, type FamilyContext, type GanModel, type StepContext } from '../models/index.js';
+import { saveGenerator } from '../io/generator.js';
+import type { GanModel, StepContext } from '../models/index.js';
 import { diffAugment } from './augment.js';
 import { loadCheckpoint, saveCheckpoint, type LoopState, type SaveHooks, type Trainable } from './checkpoint.js';
 import { readConfigFile, validateConfig, type TrainConfig } from './config.js';
@@ -14,7 +15,8 @@ import { EmaGenerator } from './ema.js';
 import { MetricsLog, type MetricsRecord } from './metrics.js';
 import { ImagePool } from './pool.js';
 import { pruneSamples, sampleInputs, writeSampleGrid, writeSamplesGif, type SampleLayout } from './samples.js';
-import { mixSeed, SEED, stepSeed } from './seed.js';
+import { stepSeed } from './seed.js';
+import { generatorMeta, runSetup } from './setup.js';
 
 export interface StepEvent {
   step: number;
@@ -81,23 +83,17 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
   const metrics = new MetricsLog(join(runDir, 'metrics.jsonl'));
   const samplesDir = join(runDir, 'samples');
 
-  const family = getFamily(cfg.family);
   const data = await openTrainData(cfg, cb.onData && ((done, total) => cb.onData!({ done, total })));
-  const dataClasses = data.cache.labels && data.present.length >= 2 ? data.classes.length : 0;
-  const conditional = typeof family.conditional === 'function' ? family.conditional(cfg.options, dataClasses) : family.conditional;
   let model: GanModel | null = null;
   let ema: EmaGenerator | null = null;
   let stream: BatchStream | null = null;
   let fixed: { z: tf.Tensor2D; oneHot: tf.Tensor2D | null } | null = null;
   try {
+    const { family, conditional, ctx } = runSetup(cfg, data);
     for (const p of data.problems) cb.onNote?.(`skipped ${p.file}: ${p.reason}`);
     if (conditional && (!data.cache.labels || data.present.length < 2)) {
       throw new TrainError(`Family ${cfg.family} is conditional and needs labelled data with at least 2 classes; ${cfg.data} has ${data.cache.labels ? data.present.length : 'no'} class${data.present.length === 1 ? '' : 'es'} with training images.`);
     }
-    const ctx: FamilyContext = {
-      size: cfg.size, channels: data.channels, numClasses: conditional ? data.classes.length : 0, zDim: cfg.zDim,
-      options: cfg.options, seed: mixSeed(cfg.seed, SEED.init),
-    };
     model = family.build(ctx);
     const m = model;
     ema = cfg.ema ? new EmaGenerator(m.buildGenerator(), m.generator, cfg.ema.decay) : null;
@@ -229,6 +225,7 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
     if (lastSaved !== state.step || opts.resume) await save();
     if (lastSample !== state.step) await sample();
     const gif = await writeSamplesGif(samplesDir, join(runDir, 'samples.gif'));
+    await saveGenerator(join(runDir, 'generator'), ema?.model ?? m.generator, generatorMeta(cfg, data, conditional, state.step));
     return { runDir, step: state.step, stopped, metrics: metrics.file, gif };
   } finally {
     await stream?.close();

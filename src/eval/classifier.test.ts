@@ -1,0 +1,54 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initEngine } from '../engine/index.js';
+import { embed, predict, score, trainClassifier } from './classifier.js';
+import { memorySet, subset } from './image_set.js';
+import { shapesSet } from './test_sets.js';
+
+// At top level, so the learning test can decide whether to skip from the active backend.
+const engine = await initEngine();
+const slow = engine.backend === 'cpu' ? 'pure-JS cpu backend is ~1000x slower than onednn' : false;
+
+const FAST = { epochs: 8, width: 16, batchSize: 32 };
+
+test('the fixed classifier learns procedural shapes far above chance and scores held-out images', { skip: slow }, () => {
+  const train = shapesSet(320, { seed: 1 });
+  const test = shapesSet(160, { seed: 2 });
+  const before = tf.memory().numTensors;
+  const c = trainClassifier(train, { ...FAST, seed: 3 });
+  const s = score(c, test);
+  assert.ok(s.accuracy > 0.65, `accuracy ${s.accuracy} (chance 0.25)`);
+  assert.equal(s.confusion.flat().reduce((a, b) => a + b, 0), 160);
+  assert.deepEqual(s.confusion.map((row) => row.reduce((a, b) => a + b, 0)), [40, 40, 40, 40]);
+  const f = embed(c, test);
+  assert.equal(f.data.length, 160 * f.dims);
+  assert.ok(f.data.every(Number.isFinite));
+  c.dispose();
+  assert.equal(tf.memory().numTensors, before, 'no tensors left behind');
+});
+
+test('training is seeded: same seed, same predictions; another seed, other weights', () => {
+  const train = shapesSet(64, { seed: 4 });
+  const run = (seed: number) => {
+    const c = trainClassifier(train, { epochs: 1, width: 4, batchSize: 16, seed });
+    const p = predict(c, train);
+    c.dispose();
+    return p;
+  };
+  const a = run(5), b = run(5), other = run(6);
+  assert.deepEqual(a, b);
+  assert.notDeepEqual(a, other);
+});
+
+test('bad inputs are refused with the reason', () => {
+  const set = shapesSet(16);
+  assert.throws(() => trainClassifier({ ...set, labels: null }, FAST), /needs labelled images/);
+  assert.throws(() => trainClassifier(subset(set, [0, 4, 8]), FAST), /at least 2 classes/);
+  assert.throws(() => trainClassifier(set, { epochs: 0 }), /epochs must be a positive integer/);
+  assert.throws(() => memorySet({ name: 'x', size: 4, channels: 1, classes: ['a'], labels: null, bytes: new Uint8Array(15) }), /not a whole number of 4x4x1 images/);
+  const c = trainClassifier(set, { epochs: 1, width: 4 });
+  assert.throws(() => predict(c, shapesSet(4, { size: 32 })), /32x32x1 images, but the classifier was trained on 16x16x1/);
+  assert.throws(() => score(c, { ...set, classes: ['p', 'q', 'r', 's'] }), /both sets need the same class folders/);
+  c.dispose();
+});

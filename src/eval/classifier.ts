@@ -1,0 +1,183 @@
+// The fixed classifier behind classifier agreement, TSTR/TRTR and the domain feature space. One
+// documented architecture for every run, so figures compare across runs and datasets:
+//   conv3x3(w) → LeakyReLU → [conv4x4 s2 (2^k·w) → BN → LeakyReLU(0.2)] until 8x8 → global average pool
+//   ("features", 4w..16w dims) → dropout 0.3 → dense(classes)
+// with w = 16 by default (~0.1 M weights at 32 px), Adam 2e-3 → cosine decay, batch 128, and
+// random horizontal flips + ±2 px shifts, seeded. Small on purpose: TSTR has to train it twice per
+// report on a 2-core CPU, and the question is "is the synthetic set as useful as the real one to
+// the same learner", not the best accuracy. Convolutions are synthset's plain conv layer, so the
+// native backend runs the whole step.
+import * as tf from '@tensorflow/tfjs';
+import { FusedAdamOptimizer } from '../engine/index.js';
+import { SynthsetBatchNorm, SynthsetConv2D } from '../layers/index.js';
+import { rng, shuffle } from '../data/split.js';
+import { chunks, imagesOf, type ImageSet } from './image_set.js';
+
+export interface ClassifierOptions {
+  epochs?: number;
+  batchSize?: number;
+  learningRate?: number;
+  width?: number;
+  seed?: number;
+  /** Flips and shifts (default true; turn off for data where mirroring changes the class). */
+  augment?: boolean;
+  onProgress?: (e: { epoch: number; epochs: number; done: number; total: number; loss: number }) => void;
+}
+
+export const CLASSIFIER_DEFAULTS = { epochs: 5, batchSize: 128, learningRate: 2e-3, width: 16, seed: 1, augment: true };
+
+export interface Classifier {
+  model: tf.LayersModel;
+  /** The same network up to the pooled features. */
+  features: tf.LayersModel;
+  classes: string[];
+  size: number;
+  channels: 1 | 3;
+  dispose(): void;
+}
+
+export function buildClassifier(size: number, channels: 1 | 3, classes: number, width = CLASSIFIER_DEFAULTS.width, seed = 1): { model: tf.LayersModel; features: tf.LayersModel } {
+  if (!(size >= 8 && Number.isInteger(Math.log2(size)))) throw new Error(`Classifier: image size ${size} must be a power of two ≥ 8.`);
+  if (classes < 2) throw new Error(`Classifier: needs at least 2 classes, got ${classes}.`);
+  let s = seed * 7919;
+  const input = tf.input({ shape: [size, size, channels] });
+  const conv = (h: tf.SymbolicTensor, filters: number, k: number, strides: number) =>
+    new SynthsetConv2D({ filters, kernelSize: k, strides, stddev: Math.sqrt(2 / (k * k * (h.shape[3] as number))), seed: s++ }).apply(h) as tf.SymbolicTensor;
+  let h = tf.layers.leakyReLU({ alpha: 0.2 }).apply(conv(input, width, 3, 1)) as tf.SymbolicTensor;
+  let side = size, f = width;
+  while (side > 8) {
+    f *= 2;
+    side /= 2;
+    h = conv(h, f, 4, 2);
+    h = new SynthsetBatchNorm({ momentum: 0.9, epsilon: 1e-5 }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.leakyReLU({ alpha: 0.2 }).apply(h) as tf.SymbolicTensor;
+  }
+  const feats = tf.layers.globalAveragePooling2d({ name: 'features' }).apply(h) as tf.SymbolicTensor;
+  const dropped = tf.layers.dropout({ rate: 0.3, seed: s++ }).apply(feats) as tf.SymbolicTensor;
+  const logits = tf.layers.dense({ units: classes, kernelInitializer: tf.initializers.glorotUniform({ seed: s++ }) }).apply(dropped) as tf.SymbolicTensor;
+  return { model: tf.model({ inputs: input, outputs: logits }), features: tf.model({ inputs: input, outputs: feats }) };
+}
+
+/** Random flips and integer shifts (edge-padded), drawn from `rand`: cheap ops every backend has. */
+function augmentBatch(x: tf.Tensor4D, rand: () => number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [n, h, w] = x.shape;
+    const flip = Array.from({ length: n }, () => rand() < 0.5);
+    const flipped = tf.where(tf.tensor4d(flip.map(Number), [n, 1, 1, 1]).cast('bool'), tf.reverse(x, 2), x);
+    const padded = tf.pad(flipped, [[0, 0], [2, 2], [2, 2], [0, 0]], -1);
+    const dy = Math.floor(rand() * 5), dx = Math.floor(rand() * 5);
+    return tf.slice(padded, [0, dy, dx, 0], [n, h, w, x.shape[3]]);
+  });
+}
+
+/** Trains the fixed classifier on a labelled set (seeded: same set + options → same weights). */
+export function trainClassifier(set: ImageSet, opts: ClassifierOptions = {}): Classifier {
+  const o = { ...CLASSIFIER_DEFAULTS, ...opts };
+  if (!set.labels) throw new Error(`${set.name}: the classifier needs labelled images (an ImageFolder with class folders).`);
+  const k = set.classes.length;
+  const present = new Set(set.labels);
+  if (present.size < 2) throw new Error(`${set.name}: needs images of at least 2 classes to train a classifier, has ${present.size}.`);
+  for (const [key, v] of [['epochs', o.epochs], ['batchSize', o.batchSize], ['width', o.width]] as const) {
+    if (!(Number.isInteger(v) && v >= 1)) throw new Error(`Classifier: ${key} must be a positive integer, got ${v}.`);
+  }
+  const { model, features } = buildClassifier(set.size, set.channels, k, o.width, o.seed);
+  const optimizer = new FusedAdamOptimizer(o.learningRate, 0.9, 0.999, 1e-7);
+  const rand = rng(o.seed);
+  const perEpoch = Math.ceil(set.count / o.batchSize);
+  const total = perEpoch * o.epochs;
+  const weights = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  let it = 0;
+  try {
+    for (let e = 0; e < o.epochs; e++) {
+      const order = shuffle(Array.from({ length: set.count }, (_, i) => i), rand);
+      let lossSum = 0, seen = 0;
+      for (let b = 0; b < perEpoch; b++) {
+        const idx = order.slice(b * o.batchSize, (b + 1) * o.batchSize);
+        // Half-cosine decay to zero: a fixed schedule that needs no validation set.
+        (optimizer as unknown as { learningRate: number }).learningRate = o.learningRate * 0.5 * (1 + Math.cos((Math.PI * it++) / total));
+        const loss = tf.tidy(() => {
+          const raw = imagesOf(set, idx);
+          const x = o.augment ? augmentBatch(raw, rand) : raw;
+          const y = tf.oneHot(tf.tensor1d(Int32Array.from(idx, (i) => set.labels![i]), 'int32'), k);
+          const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, weights);
+          optimizer.applyGradients(grads);
+          return value;
+        });
+        lossSum += loss.dataSync()[0] * idx.length;
+        seen += idx.length;
+        loss.dispose();
+        o.onProgress?.({ epoch: e + 1, epochs: o.epochs, done: b + 1, total: perEpoch, loss: lossSum / seen });
+      }
+    }
+  } finally {
+    optimizer.dispose();
+  }
+  return {
+    model, features, classes: set.classes, size: set.size, channels: set.channels,
+    dispose: () => model.dispose(),
+  };
+}
+
+function checkInput(c: Classifier, set: ImageSet): void {
+  if (set.size !== c.size || set.channels !== c.channels) {
+    throw new Error(`${set.name}: ${set.size}x${set.size}x${set.channels} images, but the classifier was trained on ${c.size}x${c.size}x${c.channels}.`);
+  }
+}
+
+/** Softmax probabilities, [count x classes] row-major. */
+export function predict(c: Classifier, set: ImageSet, batch = 256): Float32Array {
+  checkInput(c, set);
+  const k = c.classes.length;
+  const out = new Float32Array(set.count * k);
+  for (const idx of chunks(set.count, batch)) {
+    const p = tf.tidy(() => tf.softmax(c.model.predict(imagesOf(set, idx)) as tf.Tensor2D));
+    out.set(p.dataSync(), idx[0] * k);
+    p.dispose();
+  }
+  return out;
+}
+
+/** Pooled features, [count x dims] row-major, and dims. */
+export function embed(c: Classifier, set: ImageSet, batch = 256): { data: Float32Array; dims: number } {
+  checkInput(c, set);
+  const dims = c.features.outputs[0].shape[1] as number;
+  const out = new Float32Array(set.count * dims);
+  for (const idx of chunks(set.count, batch)) {
+    const f = tf.tidy(() => c.features.predict(imagesOf(set, idx)) as tf.Tensor2D);
+    out.set(f.dataSync(), idx[0] * dims);
+    f.dispose();
+  }
+  return { data: out, dims };
+}
+
+export interface Scores {
+  accuracy: number;
+  /** Accuracy per true class (null where the set has no image of the class). */
+  perClass: (number | null)[];
+  /** confusion[true][predicted] = count. */
+  confusion: number[][];
+  count: number;
+}
+
+/** Accuracy and confusion of predicted (argmax) against the set's labels. */
+export function score(c: Classifier, set: ImageSet): Scores {
+  if (!set.labels) throw new Error(`${set.name}: scoring needs labelled images.`);
+  if (set.classes.length !== c.classes.length || set.classes.some((n, i) => n !== c.classes[i])) {
+    throw new Error(`${set.name} has classes [${set.classes.join(', ')}] but the classifier [${c.classes.join(', ')}]: both sets need the same class folders.`);
+  }
+  const k = c.classes.length;
+  const probs = predict(c, set);
+  const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  let right = 0;
+  for (let i = 0; i < set.count; i++) {
+    let top = 0;
+    for (let j = 1; j < k; j++) if (probs[i * k + j] > probs[i * k + top]) top = j;
+    confusion[set.labels[i]][top]++;
+    if (top === set.labels[i]) right++;
+  }
+  const perClass = confusion.map((row, i) => {
+    const n = row.reduce((a, b) => a + b, 0);
+    return n ? row[i] / n : null;
+  });
+  return { accuracy: set.count ? right / set.count : 0, perClass, confusion, count: set.count };
+}

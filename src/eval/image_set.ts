@@ -1,0 +1,78 @@
+// What every metric reads: a labelled list of 8-bit images of one size, real or synthetic. Real
+// sets are views of the decoded cache (no copy); synthetic sets hold generated images quantised to
+// 8 bits, exactly as they would be once saved as PNG, so a metric sees what a user would share.
+import type * as tf from '@tensorflow/tfjs';
+import type { ImageCache } from '../data/cache.js';
+import { imagesFromBytes } from '../engine/index.js';
+
+export interface ImageSet {
+  name: string;
+  count: number;
+  size: number;
+  channels: 1 | 3;
+  classes: string[];
+  /** Class id per image, or null when unlabelled. */
+  labels: Int32Array | null;
+  /** Bytes of the given images (indices 0..count-1), row after row, HWC. */
+  read(indices: ArrayLike<number>): Uint8Array;
+}
+
+/** The images of `rows` of a decoded cache (e.g. a split's train or holdout list). */
+export function cacheSet(cache: ImageCache, rows: ArrayLike<number>, name: string): ImageSet {
+  const list = Int32Array.from(rows);
+  return {
+    name, count: list.length, size: cache.size, channels: cache.channels, classes: cache.classes,
+    labels: cache.labels ? Int32Array.from(list, (r) => cache.labels![r]) : null,
+    read: (idx) => cache.readRows(Array.from(idx, (i) => list[i])),
+  };
+}
+
+export function memorySet(o: Omit<ImageSet, 'count' | 'read'> & { bytes: Uint8Array }): ImageSet {
+  const rowBytes = o.size * o.size * o.channels;
+  if (o.bytes.length % rowBytes) throw new Error(`${o.name}: ${o.bytes.length} bytes are not a whole number of ${o.size}x${o.size}x${o.channels} images.`);
+  const count = o.bytes.length / rowBytes;
+  if (o.labels && o.labels.length !== count) throw new Error(`${o.name}: ${count} images but ${o.labels.length} labels.`);
+  return {
+    name: o.name, count, size: o.size, channels: o.channels, classes: o.classes, labels: o.labels,
+    read(idx) {
+      const out = new Uint8Array(idx.length * rowBytes);
+      for (let i = 0; i < idx.length; i++) out.set(o.bytes.subarray(idx[i] * rowBytes, (idx[i] + 1) * rowBytes), i * rowBytes);
+      return out;
+    },
+  };
+}
+
+/** A subset of a set, by index. */
+export function subset(set: ImageSet, indices: ArrayLike<number>, name = set.name): ImageSet {
+  const list = Int32Array.from(indices);
+  return {
+    ...set, name, count: list.length,
+    labels: set.labels ? Int32Array.from(list, (i) => set.labels![i]) : null,
+    read: (idx) => set.read(Array.from(idx, (i) => list[i])),
+  };
+}
+
+/** Images as float32 [n, size, size, channels] in [-1, 1]. */
+export function imagesOf(set: ImageSet, indices: ArrayLike<number>): tf.Tensor4D {
+  return imagesFromBytes<tf.Tensor4D>(set.read(indices), [indices.length, set.size, set.size, set.channels]);
+}
+
+/** [start, end) index ranges of at most `size`, covering 0..count. */
+export function* chunks(count: number, size: number): Generator<number[]> {
+  for (let s = 0; s < count; s += size) yield Array.from({ length: Math.min(size, count - s) }, (_, i) => s + i);
+}
+
+/** Checks that two sets can be compared image to image. */
+export function assertComparable(a: ImageSet, b: ImageSet): void {
+  if (a.size !== b.size || a.channels !== b.channels) {
+    throw new Error(`${a.name} holds ${a.size}x${a.size}x${a.channels} images but ${b.name} ${b.size}x${b.size}x${b.channels}: compare sets of one size and channel count (regenerate or re-prepare at the same --size).`);
+  }
+}
+
+/** Float pixels in [-1, 1] → 8-bit, rounded as a PNG writer would. */
+export function toBytes(x: tf.Tensor): Uint8Array {
+  const v = x.dataSync();
+  const out = new Uint8Array(v.length);
+  for (let i = 0; i < v.length; i++) out[i] = Math.max(0, Math.min(255, Math.round((v[i] + 1) * 127.5)));
+  return out;
+}

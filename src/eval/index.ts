@@ -1,0 +1,7 @@
+// Importing this module registers every metric.
+import './agreement.js';
+
+export { evaluate, type EvaluateOptions, type Report } from './evaluate.js';
+export { getMetric, metricNames, registerMetric, type EvalContext, type Metric } from './registry.js';
+export { trainClassifier, predict, embed, score, buildClassifier, CLASSIFIER_DEFAULTS, type Classifier, type ClassifierOptions, type Scores } from './classifier.js';
+export { cacheSet, memorySet, subset, imagesOf, type ImageSet } from './image_set.js';

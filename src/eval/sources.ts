@@ -1,0 +1,73 @@
+// Where a report's images come from. Synthetic: a run dir (its exported generator, exported on the
+// spot if missing), a generator folder, or an ImageFolder of images. Real: an ImageFolder or a
+// builtin, whole; or, by default for a run, the run's own train split and holdout, which is what a
+// privacy report must compare against.
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { openCache } from '../data/cache.js';
+import { isBuiltin } from '../data/kinds/builtin.js';
+import { openDataset } from '../data/kinds/index.js';
+import { exportRun } from '../io/export.js';
+import { generateSet, loadGenerator, type GeneratorMeta } from '../io/generator.js';
+import { openTrainData } from '../train/data.js';
+import { resumeConfig } from '../train/loop.js';
+import { cacheSet, type ImageSet } from './image_set.js';
+
+export interface Opened<T> { value: T; close(): void }
+
+const isRun = (dir: string) => existsSync(join(dir, 'config.json')) && existsSync(join(dir, 'latest.json'));
+
+export interface SyntheticOptions {
+  /** Images to generate from a generator (ignored for a folder of images). */
+  count: number;
+  seed: number;
+  /** Image size and channels for a folder of images (default: the real data's). */
+  size?: number;
+  channels?: 1 | 3;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface SyntheticSource { set: ImageSet; runDir: string | null; meta: GeneratorMeta | null }
+
+export async function openSynthetic(spec: string, o: SyntheticOptions): Promise<Opened<SyntheticSource>> {
+  const dir = resolve(spec);
+  if (!existsSync(dir)) throw new Error(`${spec}: no such folder (give a run dir, a generator folder or a folder of synthetic images).`);
+  let genDir: string | null = null, runDir: string | null = null;
+  if (isRun(dir)) {
+    runDir = dir;
+    genDir = join(dir, 'generator');
+    if (!existsSync(join(genDir, 'model.json'))) await exportRun(dir);
+  } else if (existsSync(join(dir, 'model.json'))) {
+    genDir = dir;
+  }
+  if (genDir) {
+    const g = await loadGenerator(genDir);
+    try {
+      const set = generateSet(g, { count: o.count, seed: o.seed, onProgress: o.onProgress });
+      return { value: { set, runDir, meta: g.meta }, close: () => undefined };
+    } finally {
+      g.model.dispose();
+    }
+  }
+  const set = await openReal(spec, { size: o.size ?? 32, channels: o.channels ?? 3 }, 'synthetic');
+  return { value: { set: set.value, runDir: null, meta: null }, close: set.close };
+}
+
+/** Every image of a folder or builtin, decoded (and cached) at the given size. */
+export async function openReal(spec: string, shape: { size: number; channels: 1 | 3 }, name: string): Promise<Opened<ImageSet>> {
+  if (!isBuiltin(spec) && !existsSync(resolve(spec))) throw new Error(`${spec}: no such folder (${name} images: an ImageFolder <class>/<image> or builtin:fashion-mnist).`);
+  const ds = await openDataset(spec, shape, {});
+  const cache = await openCache(ds);
+  const rows = Array.from({ length: cache.count }, (_, i) => i);
+  return { value: cacheSet(cache, rows, `${name} (${spec})`), close: () => cache.close() };
+}
+
+/** A run's own train split and holdout. */
+export async function runSplits(runDir: string): Promise<Opened<{ train: ImageSet; test: ImageSet }>> {
+  const cfg = resumeConfig(runDir);
+  const data = await openTrainData(cfg);
+  return {
+    value: { train: cacheSet(data.cache, data.rows, `train split of ${cfg.data}`), test: cacheSet(data.cache, data.holdout, `holdout of ${cfg.data}`) },
+    close: () => data.close(),
+  };
+}

@@ -1,0 +1,27 @@
+// How a run's config and data become a family model: shared by the loop and by exporting a run's
+// generator after the fact, so both rebuild exactly the networks the checkpoint was written from.
+import { getFamily, type FamilyContext, type GanFamily } from '../models/index.js';
+import type { GeneratorMeta } from '../io/generator.js';
+import type { TrainConfig } from './config.js';
+import type { TrainData } from './data.js';
+import { mixSeed, SEED } from './seed.js';
+
+export interface RunSetup { family: GanFamily; conditional: boolean; ctx: FamilyContext }
+
+export function runSetup(cfg: TrainConfig, data: TrainData): RunSetup {
+  const family = getFamily(cfg.family);
+  const dataClasses = data.cache.labels && data.present.length >= 2 ? data.classes.length : 0;
+  const conditional = typeof family.conditional === 'function' ? family.conditional(cfg.options, dataClasses) : family.conditional;
+  const ctx: FamilyContext = {
+    size: cfg.size, channels: data.channels, numClasses: conditional ? data.classes.length : 0, zDim: cfg.zDim,
+    options: cfg.options, seed: mixSeed(cfg.seed, SEED.init),
+  };
+  return { family, conditional, ctx };
+}
+
+export function generatorMeta(cfg: TrainConfig, data: TrainData, conditional: boolean, step: number): GeneratorMeta {
+  return {
+    format: 'synthset-generator', version: 1, family: cfg.family, size: cfg.size, channels: data.channels, zDim: cfg.zDim,
+    classes: data.classes, conditional, present: conditional ? data.present : [], step,
+  };
+}
