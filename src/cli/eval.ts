@@ -1,11 +1,12 @@
 // `synthset eval`: scores a synthetic set against real images and writes <out>/report.json.
 // Outside scripts depend on these flags and on report.json's keys being the metric names.
 import type { Command } from 'commander';
-import { evaluate, metricNames } from '../eval/index.js';
+import { join } from 'node:path';
+import { evaluate, headlines, metricNames } from '../eval/index.js';
 import { parseIntArg } from './data.js';
 import { createProgress } from './progress.js';
 
-interface EvalFlags { real?: string; realTest?: string; synthetic: string; out: string; metrics?: string; count: number; seed: number; epochs?: number; quiet?: boolean }
+interface EvalFlags { real?: string; realTest?: string; synthetic: string; out: string; metrics?: string; count: number; seed: number; seeds: number; classifierImages?: number; quiet?: boolean }
 
 export function registerEvalCommand(program: Command, engine: () => Promise<unknown>): Command {
   return program.command('eval')
@@ -17,7 +18,8 @@ export function registerEvalCommand(program: Command, engine: () => Promise<unkn
     .option('--metrics <list>', `comma-separated metrics (default: all): ${metricNames().join(', ')}`)
     .option('--count <n>', 'synthetic images to generate from a generator', parseIntArg(1), 10000)
     .option('--seed <n>', 'seed for generation and classifiers', parseIntArg(0), 0)
-    .option('--epochs <n>', 'classifier training epochs', parseIntArg(1))
+    .option('--classifier-images <n>', 'training images each classifier sees (default 60000)', parseIntArg(1))
+    .option('--seeds <n>', 'repeat TSTR/TRTR with this many seeds (mean ± std)', parseIntArg(1), 1)
     .option('--quiet', 'no progress (for CI)')
     .action(async (o: EvalFlags) => {
       await engine();
@@ -26,16 +28,15 @@ export function registerEvalCommand(program: Command, engine: () => Promise<unkn
       let report;
       try {
         report = await evaluate({
-          synthetic: o.synthetic, out: o.out, real: o.real, realTest: o.realTest, metrics, count: o.count, seed: o.seed,
-          classifier: o.epochs ? { epochs: o.epochs } : undefined,
+          synthetic: o.synthetic, out: o.out, real: o.real, realTest: o.realTest, metrics, count: o.count, seed: o.seed, seeds: o.seeds,
+          classifier: o.classifierImages ? { images: o.classifierImages } : undefined,
           onProgress: (stage, done, total) => progress?.update({ stage, done, total }),
           onNote: (m) => (progress ? progress.log(`synthset: ${m}`) : process.stderr.write(`synthset: ${m}\n`)),
         });
       } finally {
         progress?.end();
       }
-      const a = report.agreement as { agreement: number; realTestAccuracy: number } | undefined;
-      if (a) console.log(`classifier agreement ${(100 * a.agreement).toFixed(1)}% (the classifier's accuracy on real held-out images: ${(100 * a.realTestAccuracy).toFixed(1)}%)`);
-      console.log(`report: ${o.out}/report.json`);
+      for (const line of headlines(report)) console.log(line);
+      console.log(`report: ${join(o.out, 'report.html')} (figures in ${join(o.out, 'report.json')})`);
     });
 }

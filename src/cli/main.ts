@@ -4,6 +4,7 @@ import { initEngine, loadNative, nativeStatus } from '../engine/index.js';
 import { runBench } from '../engine/bench/run.js';
 import { registerDataCommands } from './data.js';
 import { printError } from './errors.js';
+import { registerDemoCommand } from './demo.js';
 import { registerEvalCommand } from './eval.js';
 import { registerTrainCommand } from './train.js';
 
@@ -44,24 +45,10 @@ program.command('bench')
     if (o.json) console.log(JSON.stringify(result));
   });
 
-program.command('demo')
-  .description('the main job on the embedded default (for now: the engine benchmark in quick mode)')
-  .action(async () => {
-    const info = await engine();
-    if (info.backend !== 'onednn') {
-      console.log('The native backend is not available, so the demo cannot train at a useful speed.');
-      console.log(`Reason: ${nativeStatus()}. Run \`npm run build:native\` and try again.`);
-      process.exitCode = 1;
-      return;
-    }
-    console.log('Training a DCGAN (batch 64, 32 px) for a few steps on each engine to show the speed synthset trains at…');
-    const { table } = await runBench({ quick: true });
-    console.log(table);
-  });
-
 registerDataCommands(program, engine);
 registerTrainCommand(program, engine);
 registerEvalCommand(program, engine);
+registerDemoCommand(program, engine);
 
 try {
   await program.parseAsync(process.argv);

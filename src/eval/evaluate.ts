@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { writeAtomic } from '../data/cache.js';
 import { trainClassifier, type Classifier, type ClassifierOptions } from './classifier.js';
 import { assertComparable } from './image_set.js';
+import { reportHtml } from './report_html.js';
 import { getMetric, metricNames, type EvalContext } from './registry.js';
 import { openReal, openSynthetic, runSplits, type Opened } from './sources.js';
 
@@ -19,6 +20,8 @@ export interface EvaluateOptions {
   /** Synthetic images to generate when `synthetic` is a generator. */
   count?: number;
   seed?: number;
+  /** Repetitions of seeded metrics (TSTR/TRTR) for mean ± std. */
+  seeds?: number;
   classifier?: ClassifierOptions;
   onProgress?: (stage: string, done: number, total: number) => void;
   onNote?: (message: string) => void;
@@ -63,10 +66,11 @@ export async function evaluate(o: EvaluateOptions): Promise<Report> {
     const ctx: EvalContext = {
       train, test, synthetic, seed, outDir: resolve(o.out),
       realClassifier() {
-        classifier ??= trainClassifier(train, { seed: seed + 1, ...o.classifier, onProgress: (e) => progress(`classifier (real) epoch ${e.epoch}/${e.epochs}`, e.done, e.total) });
+        classifier ??= trainClassifier(train, { seed: seed + 1, ...o.classifier, onProgress: (e) => progress("classifier on real train", e.done, e.total) });
         return classifier;
       },
       progress,
+      options: { seeds: o.seeds ?? 1, classifier: o.classifier },
     };
     mkdirSync(ctx.outDir, { recursive: true });
     const report: Report = {
@@ -83,13 +87,37 @@ export async function evaluate(o: EvaluateOptions): Promise<Report> {
         continue;
       }
       const t0 = performance.now();
-      report[name] = await m.run(ctx);
+      const result = await m.run(ctx);
+      report[name] = result;
+      for (const k of m.topLevel ?? []) report[k] = result[k];
       report.seconds[name] = (performance.now() - t0) / 1000;
     }
     writeAtomic(join(ctx.outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+    writeAtomic(join(ctx.outDir, 'report.html'), await reportHtml(report, ctx.outDir, runDir));
     return report;
   } finally {
     classifier?.dispose();
     for (const x of opened.reverse()) x.close();
   }
+}
+
+/** The figures a person reads first, one line each (CLI and demo). */
+export function headlines(report: Report): string[] {
+  const o = (k: string) => (report[k] && typeof report[k] === 'object' ? (report[k] as Record<string, unknown>) : null);
+  const p = (v: unknown) => (typeof v === 'number' ? `${(100 * v).toFixed(1)}%` : 'n/a');
+  const n = (v: unknown, d = 3) => (typeof v === 'number' ? v.toPrecision(d) : 'n/a');
+  const lines: string[] = [];
+  const tstr = o('tstr');
+  if (tstr) lines.push(`TSTR ${p(tstr.accuracy)} vs TRTR ${p((tstr.trtr as Record<string, unknown>)?.accuracy)} (ratio ${n(tstr.ratio)}) on ${tstr.testImages} real held-out images`);
+  const ag = o('agreement');
+  if (ag) lines.push(`classifier agreement ${p(ag.agreement)} (the classifier's accuracy on real held-out images: ${p(ag.realTestAccuracy)})`);
+  const ssim = o('ssim');
+  if (ssim) lines.push(`mean SSIM to real images of the same class ${n(ssim.mean)}`);
+  for (const k of ['kid', 'fd']) {
+    const m = o(k);
+    if (m) lines.push(Object.entries(m).filter(([, v]) => typeof v === 'number' || (v && typeof v === 'object' && 'mean' in (v as object))).map(([name, v]) => `${name} ${n(typeof v === 'number' ? v : (v as { mean: number }).mean, 4)}`).join(', '));
+  }
+  const pr = o('privacy');
+  if (pr) lines.push(`membership-inference AUC ${n(pr.mia_auc)} (0.5: training images cannot be told from held-out ones)`);
+  return lines.filter(Boolean);
 }

@@ -1,7 +1,8 @@
 // Importing this module registers every metric.
 import './agreement.js';
+import './tstr.js';
 
-export { evaluate, type EvaluateOptions, type Report } from './evaluate.js';
+export { evaluate, headlines, type EvaluateOptions, type Report } from './evaluate.js';
 export { getMetric, metricNames, registerMetric, type EvalContext, type Metric } from './registry.js';
 export { trainClassifier, predict, embed, score, buildClassifier, CLASSIFIER_DEFAULTS, type Classifier, type ClassifierOptions, type Scores } from './classifier.js';
 export { cacheSet, memorySet, subset, imagesOf, type ImageSet } from './image_set.js';

@@ -1,7 +1,7 @@
 // Metrics register by name; `synthset eval` runs the chosen ones over one context and writes each
 // result under its name in report.json. A metric reads the three image sets and the shared real-data
 // classifier from the context, and returns plain JSON.
-import type { Classifier } from './classifier.js';
+import type { Classifier, ClassifierOptions } from './classifier.js';
 import type { ImageSet } from './image_set.js';
 
 export interface EvalContext {
@@ -15,6 +15,8 @@ export interface EvalContext {
   /** The fixed classifier trained on `train`, trained on first use and shared by every metric. */
   realClassifier(): Classifier;
   progress(stage: string, done: number, total: number): void;
+  /** Report-wide settings metrics may read (e.g. TSTR repetitions). */
+  options?: { seeds?: number; classifier?: ClassifierOptions };
 }
 
 export interface Metric {
@@ -22,6 +24,8 @@ export interface Metric {
   description: string;
   /** Runs only when the sets allow it (e.g. labels); otherwise the reason it was skipped. */
   applies?(ctx: EvalContext): string | null;
+  /** Keys of the result that report.json also carries at its top level (e.g. tstr's `trtr`). */
+  topLevel?: string[];
   run(ctx: EvalContext): Promise<Record<string, unknown>>;
 }
 

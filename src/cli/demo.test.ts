@@ -1,0 +1,27 @@
+// `npm run demo -- --quick` end to end through the real binary: train, evaluate, headline figures.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../data/test_images.js';
+import { SKIP_NATIVE } from '../engine/test_util.js';
+
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'synthset.js');
+
+test('demo --quick trains, evaluates and prints where the report is, with the headline figures', { skip: SKIP_NATIVE, timeout: 240_000 }, () => {
+  const t = tempDir('synthset-demo-');
+  try {
+    const out = join(t.dir, 'demo');
+    const r = spawnSync(process.execPath, [BIN, 'demo', '--quick', '--out', out, '--quiet'], { env: { ...process.env, SYNTHSET_NO_REEXEC: '1' }, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const report = JSON.parse(readFileSync(join(out, 'report', 'report.json'), 'utf8'));
+    for (const k of ['tstr', 'trtr', 'confusion', 'agreement']) assert.ok(k in report, `report.json has "${k}"`);
+    assert.ok(report.tstr.accuracy >= 0 && report.tstr.accuracy <= 1);
+    assert.ok(existsSync(join(out, 'report', 'report.html')));
+    assert.match(r.stdout, /TSTR [\d.]+% vs TRTR [\d.]+%/);
+    assert.match(r.stdout, new RegExp(`report: ${join(out, 'report', 'report.html').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  } finally {
+    t.done();
+  }
+});

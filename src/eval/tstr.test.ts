@@ -1,0 +1,59 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../data/test_images.js';
+import { initEngine } from '../engine/index.js';
+import { trainClassifier, type Classifier } from './classifier.js';
+import type { EvalContext } from './registry.js';
+import { runTstr } from './tstr.js';
+import { shapesSet } from './test_sets.js';
+import type { ImageSet } from './image_set.js';
+import { reportHtml } from './report_html.js';
+
+const engine = await initEngine();
+const slow = engine.backend === 'cpu' ? 'pure-JS cpu backend is ~1000x slower than onednn' : false;
+const CLASSIFIER = { epochs: 8, width: 16, batchSize: 32 };
+
+function context(train: ImageSet, test: ImageSet, synthetic: ImageSet, outDir: string): EvalContext & { done(): void } {
+  let c: Classifier | null = null;
+  return {
+    train, test, synthetic, seed: 0, outDir, progress: () => undefined, options: { seeds: 1, classifier: CLASSIFIER },
+    realClassifier: () => (c ??= trainClassifier(train, { ...CLASSIFIER, seed: 1 })),
+    done: () => c?.dispose(),
+  };
+}
+
+test('TSTR matches TRTR when the synthetic set is fresh data of the same kind, and falls to chance when its labels are wrong', { skip: slow }, async () => {
+  const dir = tempDir('synthset-tstr-');
+  try {
+    const train = shapesSet(320, { seed: 1, name: 'real train' });
+    const test = shapesSet(160, { seed: 2, name: 'real test' });
+    const good = context(train, test, shapesSet(320, { seed: 3, name: 'good synthetic' }), dir.dir);
+    const r = await runTstr(good);
+    assert.ok(r.trtr.accuracy > 0.65, `TRTR ${r.trtr.accuracy}`);
+    assert.ok(r.ratio !== null && r.ratio > 0.8, `TSTR/TRTR ${r.ratio}`);
+    assert.equal(r.confusion.flat().reduce((a, b) => a + b, 0), 160);
+    assert.ok(existsSync(join(dir.dir, 'confusion_tstr.png')));
+    const html = await reportHtml({ created: 'now', sets: {}, tstr: r, seconds: { tstr: 1 } }, dir.dir, null);
+    assert.match(html, /Train on synthetic, test on real/);
+    assert.match(html, new RegExp(`${(100 * r.accuracy).toFixed(1)} %`));
+    good.done();
+
+    // Labels shifted by one class: a classifier learns the wrong names for every shape.
+    const wrong = shapesSet(320, { seed: 3 });
+    const bad = context(train, test, { ...wrong, labels: Int32Array.from(wrong.labels!, (l) => (l + 1) % 4) }, dir.dir);
+    const rb = await runTstr(bad);
+    assert.ok(rb.accuracy < 0.3, `TSTR with wrong labels ${rb.accuracy}`);
+    bad.done();
+    assert.ok(readFileSync(join(dir.dir, 'confusion_tstr.png')).subarray(1, 4).toString() === 'PNG');
+  } finally {
+    dir.done();
+  }
+});
+
+test('TSTR refuses a synthetic set whose classes differ from the real ones', async () => {
+  const train = shapesSet(8);
+  const ctx = context(train, train, { ...train, classes: ['w', 'x', 'y', 'z'] }, '/nonexistent');
+  await assert.rejects(runTstr(ctx), /synthetic set's classes \[w, x, y, z\] differ from the real ones \[hbars, vbars, disc, square\]/);
+});

@@ -1,0 +1,61 @@
+// Train on synthetic, test on real (TSTR) beside train on real, test on real (TRTR): the same fixed
+// classifier (classifier.ts) trained once on the synthetic set and once on the real training set,
+// both scored on the real held-out images. TSTR/TRTR near 1 means the synthetic set can stand in
+// for the real one for this learner. With `seeds` > 1 both are repeated with other seeds and
+// reported as mean ± std, since a few points of accuracy is within one seed's noise.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { score, trainClassifier, type Scores } from './classifier.js';
+import { classNames } from './agreement.js';
+import { confusionSvg } from './plots.js';
+import { registerMetric, type EvalContext } from './registry.js';
+
+export interface TstrOptions { seeds: number }
+
+function summary(runs: Scores[], classes: string[]) {
+  const acc = runs.map((r) => r.accuracy);
+  const mean = acc.reduce((a, b) => a + b, 0) / acc.length;
+  const std = acc.length > 1 ? Math.sqrt(acc.reduce((a, b) => a + (b - mean) ** 2, 0) / (acc.length - 1)) : 0;
+  return { accuracy: mean, std, runs: acc, perClass: classNames(classes, runs[0].perClass), confusion: runs[0].confusion };
+}
+
+export async function runTstr(ctx: EvalContext, o: TstrOptions = { seeds: 1 }) {
+  const classes = ctx.train.classes;
+  if (ctx.synthetic.classes.join('\n') !== classes.join('\n')) {
+    throw new Error(`TSTR: the synthetic set's classes [${ctx.synthetic.classes.join(', ')}] differ from the real ones [${classes.join(', ')}].`);
+  }
+  const tstr: Scores[] = [], trtr: Scores[] = [];
+  for (let s = 0; s < o.seeds; s++) {
+    const seed = ctx.seed + 1 + s;
+    const syn = trainClassifier(ctx.synthetic, { ...ctx.options?.classifier, seed, onProgress: (e) => ctx.progress(`tstr: classifier on synthetic, seed ${s + 1}/${o.seeds}`, e.done, e.total) });
+    try {
+      tstr.push(score(syn, ctx.test));
+    } finally {
+      syn.dispose();
+    }
+    if (s === 0) {
+      trtr.push(score(ctx.realClassifier(), ctx.test));
+    } else {
+      const real = trainClassifier(ctx.train, { ...ctx.options?.classifier, seed, onProgress: (e) => ctx.progress(`trtr: classifier on real, seed ${s + 1}/${o.seeds}`, e.done, e.total) });
+      try {
+        trtr.push(score(real, ctx.test));
+      } finally {
+        real.dispose();
+      }
+    }
+  }
+  const t = summary(tstr, classes), r = summary(trtr, classes);
+  mkdirSync(ctx.outDir, { recursive: true });
+  const png = join(ctx.outDir, 'confusion_tstr.png');
+  await sharp(Buffer.from(confusionSvg(t.confusion, classes, 'TSTR: classifier trained on synthetic, tested on real'))).png().toFile(png);
+  return { ...t, trtr: r, ratio: r.accuracy > 0 ? t.accuracy / r.accuracy : null, classes, testImages: ctx.test.count, confusionPng: 'confusion_tstr.png', seeds: o.seeds };
+}
+
+registerMetric({
+  name: 'tstr',
+  description: 'accuracy on real held-out images of a classifier trained on the synthetic set (TSTR), beside the same classifier trained on real images (TRTR)',
+  topLevel: ['trtr', 'confusion'],
+  applies: (ctx) => (ctx.synthetic.labels && ctx.train.labels && ctx.test.labels ? null : 'needs labelled real images and a conditional (labelled) synthetic set'),
+  run: (ctx) => runTstr(ctx, { seeds: ctx.options?.seeds ?? 1 }),
+});
