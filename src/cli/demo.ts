@@ -70,6 +70,8 @@ export function registerDemoCommand(program: Command, engine: () => Promise<{ ba
       try {
         report = await evaluate({
           synthetic: runDir, out, count: d.count, seed: 0, classifier: d.images ? { images: d.images } : undefined,
+          // InceptionV3 sets up ~100 convolution shapes on first use (~30 s): not for the toy run.
+          features: o.quick ? { spaces: ['domain'] } : undefined,
           onProgress: (stage, doneN, total) => progress?.update({ stage, done: doneN, total }),
           onNote: (m) => say(m),
         });

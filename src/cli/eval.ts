@@ -2,11 +2,19 @@
 // Outside scripts depend on these flags and on report.json's keys being the metric names.
 import type { Command } from 'commander';
 import { join } from 'node:path';
-import { evaluate, headlines, metricNames } from '../eval/index.js';
+import { evaluate, featureSpaces, headlines, metricNames, type FeatureOptions } from '../eval/index.js';
 import { parseIntArg } from './data.js';
 import { createProgress } from './progress.js';
 
-interface EvalFlags { real?: string; realTest?: string; synthetic: string; out: string; metrics?: string; count: number; seed: number; seeds: number; classifierImages?: number; quiet?: boolean }
+interface EvalFlags { real?: string; realTest?: string; synthetic: string; out: string; metrics?: string; count: number; seed: number; seeds: number; classifierImages?: number; features?: string; incv3Samples?: number; quiet?: boolean }
+
+function featureOptions(o: EvalFlags): FeatureOptions {
+  const spaces = o.features?.split(',').map((s) => s.trim()).filter(Boolean);
+  const known = Object.keys(featureSpaces);
+  const bad = spaces?.filter((s) => !known.includes(s));
+  if (bad?.length) throw new Error(`Unknown feature space ${bad.map((b) => `"${b}"`).join(', ')}: use ${known.join(', ')}.`);
+  return { spaces: spaces as FeatureOptions['spaces'], ...(o.incv3Samples ? { samples: { 'incv3-nsfwjs': o.incv3Samples } } : {}) };
+}
 
 export function registerEvalCommand(program: Command, engine: () => Promise<unknown>): Command {
   return program.command('eval')
@@ -20,6 +28,8 @@ export function registerEvalCommand(program: Command, engine: () => Promise<unkn
     .option('--seed <n>', 'seed for generation and classifiers', parseIntArg(0), 0)
     .option('--classifier-images <n>', 'training images each classifier sees (default 60000)', parseIntArg(1))
     .option('--seeds <n>', 'repeat TSTR/TRTR with this many seeds (mean ± std)', parseIntArg(1), 1)
+    .option('--features <list>', 'feature spaces for fd/kid/prdc: incv3-nsfwjs,domain (default both)')
+    .option('--incv3-samples <n>', 'images per set through InceptionV3 (default 500; ~5-10 img/s on 2 cores)', parseIntArg(2))
     .option('--quiet', 'no progress (for CI)')
     .action(async (o: EvalFlags) => {
       await engine();
@@ -30,6 +40,7 @@ export function registerEvalCommand(program: Command, engine: () => Promise<unkn
         report = await evaluate({
           synthetic: o.synthetic, out: o.out, real: o.real, realTest: o.realTest, metrics, count: o.count, seed: o.seed, seeds: o.seeds,
           classifier: o.classifierImages ? { images: o.classifierImages } : undefined,
+          features: featureOptions(o),
           onProgress: (stage, done, total) => progress?.update({ stage, done, total }),
           onNote: (m) => (progress ? progress.log(`synthset: ${m}`) : process.stderr.write(`synthset: ${m}\n`)),
         });

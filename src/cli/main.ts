@@ -6,6 +6,7 @@ import { registerDataCommands } from './data.js';
 import { printError } from './errors.js';
 import { registerDemoCommand } from './demo.js';
 import { registerEvalCommand } from './eval.js';
+import { registerSsimCommands } from './ssim.js';
 import { registerTrainCommand } from './train.js';
 
 const program = new Command('synthset')
@@ -49,6 +50,7 @@ registerDataCommands(program, engine);
 registerTrainCommand(program, engine);
 registerEvalCommand(program, engine);
 registerDemoCommand(program, engine);
+registerSsimCommands(program, engine);
 
 try {
   await program.parseAsync(process.argv);

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { writeAtomic } from '../data/cache.js';
 import { trainClassifier, type Classifier, type ClassifierOptions } from './classifier.js';
 import { assertComparable } from './image_set.js';
+import { disposeInception, type FeatureOptions } from './features.js';
 import { reportHtml } from './report_html.js';
 import { getMetric, metricNames, type EvalContext } from './registry.js';
 import { openReal, openSynthetic, runSplits, type Opened } from './sources.js';
@@ -23,6 +24,7 @@ export interface EvaluateOptions {
   /** Repetitions of seeded metrics (TSTR/TRTR) for mean ± std. */
   seeds?: number;
   classifier?: ClassifierOptions;
+  features?: FeatureOptions;
   onProgress?: (stage: string, done: number, total: number) => void;
   onNote?: (message: string) => void;
 }
@@ -71,6 +73,7 @@ export async function evaluate(o: EvaluateOptions): Promise<Report> {
       },
       progress,
       options: { seeds: o.seeds ?? 1, classifier: o.classifier },
+      features: o.features,
     };
     mkdirSync(ctx.outDir, { recursive: true });
     const report: Report = {
@@ -97,6 +100,7 @@ export async function evaluate(o: EvaluateOptions): Promise<Report> {
     return report;
   } finally {
     classifier?.dispose();
+    await disposeInception();
     for (const x of opened.reverse()) x.close();
   }
 }

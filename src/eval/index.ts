@@ -1,8 +1,15 @@
 // Importing this module registers every metric.
 import './agreement.js';
+import './ssim.js';
 import './tstr.js';
+import './privacy.js';
+import './fd.js';
+import './kid.js';
+import './prdc.js';
 
 export { evaluate, headlines, type EvaluateOptions, type Report } from './evaluate.js';
 export { getMetric, metricNames, registerMetric, type EvalContext, type Metric } from './registry.js';
 export { trainClassifier, predict, embed, score, buildClassifier, CLASSIFIER_DEFAULTS, type Classifier, type ClassifierOptions, type Scores } from './classifier.js';
 export { cacheSet, memorySet, subset, imagesOf, type ImageSet } from './image_set.js';
+export { featureSpaces, featuresOf, disposeInception, type FeatureOptions, type Features } from './features.js';
+export { ssimPairs, meanSsimToReal, rankBySsim, selectTop, SSIM_PARAMS, type MeanSsimOptions } from './ssim.js';

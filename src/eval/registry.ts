@@ -2,6 +2,7 @@
 // result under its name in report.json. A metric reads the three image sets and the shared real-data
 // classifier from the context, and returns plain JSON.
 import type { Classifier, ClassifierOptions } from './classifier.js';
+import type { FeatureOptions } from './features.js';
 import type { ImageSet } from './image_set.js';
 
 export interface EvalContext {
@@ -17,6 +18,8 @@ export interface EvalContext {
   progress(stage: string, done: number, total: number): void;
   /** Report-wide settings metrics may read (e.g. TSTR repetitions). */
   options?: { seeds?: number; classifier?: ClassifierOptions };
+  /** Feature-space sample sizes and batches (features.ts). */
+  features?: FeatureOptions;
 }
 
 export interface Metric {

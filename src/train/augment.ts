@@ -31,19 +31,36 @@ function color(x: tf.Tensor4D, rand: () => number): tf.Tensor4D {
   return tf.add(tf.mul(tf.sub(y, mean), perImage(n, rand, (u) => u + 0.5)), mean) as tf.Tensor4D;
 }
 
-/** Shifts each image by up to `ratio` of its side, filling with zeros. */
+/** [count, size, size] 0/1 matrices: row i of matrix k picks source index i + offsets[k] (none outside). */
+function shiftMatrices(offsets: number[], size: number, repeat = 1): Float32Array {
+  const m = new Float32Array(offsets.length * repeat * size * size);
+  offsets.forEach((d, k) => {
+    for (let r = 0; r < repeat; r++) {
+      const base = (k * repeat + r) * size * size;
+      for (let i = 0; i < size; i++) if (i + d >= 0 && i + d < size) m[base + i * size + i + d] = 1;
+    }
+  });
+  return m;
+}
+
+/**
+ * Shifts each image by up to `ratio` of its side, filling with zeros. Written as two batched
+ * matmuls with 0/1 shift matrices (rows, then columns) rather than pad + a slice per image + concat:
+ * those are pure-JS kernels whose gradients cost more than D's convolutions; matmuls run natively
+ * in both directions and are exact with 0/1 weights.
+ */
 function translation(x: tf.Tensor4D, rand: () => number, ratio: number): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
   const sh = Math.round(h * ratio), sw = Math.round(w * ratio);
   if (sh === 0 && sw === 0) return x;
-  const padded = tf.pad(x, [[0, 0], [sh, sh], [sw, sw], [0, 0]]);
-  const parts: tf.Tensor4D[] = [];
+  const dy: number[] = [], dx: number[] = [];
   for (let i = 0; i < n; i++) {
-    const dy = Math.floor(rand() * (2 * sh + 1));
-    const dx = Math.floor(rand() * (2 * sw + 1));
-    parts.push(tf.slice(padded, [i, dy, dx, 0], [1, h, w, c]));
+    dy.push(Math.floor(rand() * (2 * sh + 1)) - sh);
+    dx.push(Math.floor(rand() * (2 * sw + 1)) - sw);
   }
-  return tf.concat(parts, 0);
+  const rows = tf.matMul(tf.tensor3d(shiftMatrices(dy, h), [n, h, h]), tf.reshape(x, [n, h, w * c]));
+  const cols = tf.matMul(tf.tensor3d(shiftMatrices(dx, w, h), [n * h, w, w]), tf.reshape(rows, [n * h, w, c]));
+  return tf.reshape(cols, [n, h, w, c]);
 }
 
 /** Zeroes one square of side `ratio` of the image per image, at a random place (may overhang). */

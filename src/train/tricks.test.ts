@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { rng } from '../data/split.js';
 import { tempDir } from '../data/test_images.js';
 import { FusedAdamOptimizer, initEngine } from '../engine/index.js';
 import { diffAugment } from './augment.js';
@@ -65,6 +66,24 @@ test('DiffAugment is differentiable, seeded and keeps shapes', () => {
   assert.equal(tf.memory().numTensors, before);
   const id = diffAugment({ policy: [] });
   assert.equal(id(x, 1), x);
+  x.dispose();
+});
+
+test('DiffAugment translation shifts each image by whole pixels with zero fill, as pad + crop would', () => {
+  const x = tf.randomUniform([4, 8, 8, 2], -1, 1, 'float32', 2) as tf.Tensor4D;
+  const y = diffAugment({ policy: ['translation'], translation: 0.25 })(x, 11).arraySync();
+  const xs = x.arraySync();
+  // Same draws as the augmentation: per image, a row offset then a column offset in [-2, 2].
+  const rand = rng(11);
+  for (let n = 0; n < 4; n++) {
+    const dy = Math.floor(rand() * 5) - 2, dx = Math.floor(rand() * 5) - 2;
+    for (let i = 0; i < 8; i++) {
+      for (let j = 0; j < 8; j++) {
+        const inside = i + dy >= 0 && i + dy < 8 && j + dx >= 0 && j + dx < 8;
+        assert.deepEqual(y[n][i][j], inside ? xs[n][i + dy][j + dx] : [0, 0], `image ${n} pixel ${i},${j} (shift ${dy},${dx})`);
+      }
+    }
+  }
   x.dispose();
 });
 
