@@ -8,11 +8,12 @@ const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&l
 
 /** Rows = true class, columns = predicted; cells shaded by the share of their row. */
 export function confusionSvg(m: number[][], classes: string[], title: string): string {
-  const k = classes.length, cell = 36, left = 110, top = 56;
-  const w = left + k * cell + 10, h = top + k * cell + 30;
+  const k = classes.length, cell = 36, left = 110, top = 90;
+  // Room above for the 45° column labels, and to the right for the last one's overhang.
+  const w = left + k * cell + 60, h = top + k * cell + 30;
   const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="11">`,
     `<rect width="${w}" height="${h}" fill="white"/>`, `<text x="4" y="14" font-size="12">${esc(title)}</text>`,
-    `<text x="${left}" y="${top - 30}">predicted →</text>`];
+    `<text x="${left}" y="30">predicted →</text>`];
   for (let i = 0; i < k; i++) {
     const n = m[i].reduce((a, b) => a + b, 0) || 1;
     parts.push(`<text x="${left - 6}" y="${top + i * cell + cell / 2 + 4}" text-anchor="end">${esc(classes[i].slice(0, 14))}</text>`);
