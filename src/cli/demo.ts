@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { evaluate, headlines } from '../eval/index.js';
 import { loadCheckpoint, resolveConfig, resumeConfig, train, type TrainConfig } from '../train/index.js';
 import { createProgress } from './progress.js';
-import { trainLine } from './train.js';
+import { trainProgress } from './train.js';
 
 interface DemoFlags { quick?: boolean; out?: string; steps?: number; quiet?: boolean }
 
@@ -49,18 +49,9 @@ export function registerDemoCommand(program: Command, engine: () => Promise<{ ba
       } else {
         if (ck) cfg = resumeConfig(runDir, cfg.steps);
         say(`${ck ? `resuming at step ${ck.state.step}` : 'training'} a conditional GAN (cgan, 32 px) on Fashion-MNIST to step ${cfg.steps} in ${runDir}`);
-        const tty = !o.quiet && !!process.stderr.isTTY;
-        let started = performance.now(), last = 0;
-        await train(cfg, {
-          onStart: () => (started = performance.now()),
-          onStep: (e) => {
-            const t = performance.now();
-            if (o.quiet || (t - last < (tty ? 100 : 10_000) && e.step !== e.steps)) return;
-            last = t;
-            process.stderr.write(tty ? `\r\x1b[K${trainLine(e, (t - started) / 1000, process.stderr.columns || 80)}` : `${trainLine(e, (t - started) / 1000, 120)}\n`);
-          },
-        }, { resume: !!ck });
-        if (tty) process.stderr.write('\n');
+        const bar = trainProgress(!!o.quiet);
+        await train(cfg, { onStart: bar.onStart, onStep: bar.onStep }, { resume: !!ck });
+        bar.keep();
       }
       const d = o.quick ? DEMO.quick : DEMO.full;
       const out = join(runDir, 'report');

@@ -9,7 +9,8 @@ import sharp from 'sharp';
 import { writeAtomic } from '../data/cache.js';
 import type { ImageSet } from '../eval/image_set.js';
 import { openReal, openSynthetic, runSplits, type Opened } from '../eval/sources.js';
-import { csvField, groupName, meanSsimToReal, rankBySsim, summarise, writeScoresCsv } from '../eval/ssim.js';
+import { csvField } from '../io/csv.js';
+import { groupName, meanSsimToReal, rankBySsim, summarise, writeScoresCsv } from '../eval/ssim.js';
 import { parseIntArg } from './data.js';
 import { createProgress } from './progress.js';
 

@@ -28,6 +28,44 @@ export function trainLine(e: StepEvent, elapsedS: number, columns = 80): string 
   return `train [${'#'.repeat(filled)}${'.'.repeat(barWidth - filled)}] ${tail}`;
 }
 
+/**
+ * The progress line on stderr for train callbacks: redrawn in place on a terminal (at most every
+ * 100 ms), a plain line every 10 s otherwise, and always at the last step; nothing when quiet.
+ */
+export function trainProgress(quiet: boolean) {
+  const tty = !quiet && !!process.stderr.isTTY;
+  let started = performance.now(), lastDraw = 0, drawn = false;
+  const clear = () => {
+    if (drawn) process.stderr.write('\r\x1b[K');
+    drawn = false;
+  };
+  return {
+    onStart: () => {
+      started = performance.now();
+    },
+    onStep: (e: StepEvent) => {
+      if (quiet) return;
+      const t = performance.now();
+      const last = e.step === e.steps;
+      if (tty) {
+        if (!last && t - lastDraw < 100) return;
+        process.stderr.write(`\r\x1b[K${trainLine(e, (t - started) / 1000, process.stderr.columns || 80)}`);
+        drawn = true;
+      } else if (last || t - lastDraw >= 10_000) {
+        process.stderr.write(`${trainLine(e, (t - started) / 1000, 120)}\n`);
+      } else return;
+      lastDraw = t;
+    },
+    /** Erases a drawn line so the next output starts clean. */
+    clear,
+    /** Leaves a drawn line on screen and moves below it. */
+    keep: () => {
+      if (drawn) process.stderr.write('\n');
+      drawn = false;
+    },
+  };
+}
+
 const RESUME_ONLY = ['data', 'family', 'size', 'out', 'config', 'seed', 'batchSize'] as const;
 
 export function registerTrainCommand(program: Command, engine: () => Promise<unknown>): Command {
@@ -74,42 +112,23 @@ export function registerTrainCommand(program: Command, engine: () => Promise<unk
       process.once('SIGINT', handlers.SIGINT);
       process.once('SIGTERM', handlers.SIGTERM);
 
-      const tty = !o.quiet && !!process.stderr.isTTY;
-      let started = performance.now();
-      let lastDraw = 0;
-      let drawn = false;
-      const clear = () => {
-        if (drawn) process.stderr.write('\r\x1b[K');
-        drawn = false;
-      };
+      const bar = trainProgress(!!o.quiet);
       const note = (line: string) => {
-        clear();
+        bar.clear();
         process.stderr.write(`synthset: ${line}\n`);
       };
       let result;
       try {
         result = await train(config, {
           onStart: (e) => {
-            started = performance.now();
+            bar.onStart();
             if (!o.quiet) note(`${e.resumed ? `resuming at step ${e.step}` : 'training'} ${e.family} on ${e.trainImages} train images to step ${e.steps} in ${e.runDir}`);
           },
           onNote: note,
-          onStep: (e) => {
-            if (o.quiet) return;
-            const t = performance.now();
-            const last = e.step === e.steps;
-            if (tty) {
-              if (!last && t - lastDraw < 100) return;
-              process.stderr.write(`\r\x1b[K${trainLine(e, (t - started) / 1000, process.stderr.columns || 80)}`);
-              drawn = true;
-            } else if (last || t - lastDraw >= 10_000) {
-              process.stderr.write(`${trainLine(e, (t - started) / 1000, 120)}\n`);
-            } else return;
-            lastDraw = t;
-          },
+          onStep: bar.onStep,
         }, { resume: !!o.resume, signal: controller.signal });
       } finally {
-        clear();
+        bar.clear();
         process.removeListener('SIGINT', handlers.SIGINT);
         process.removeListener('SIGTERM', handlers.SIGTERM);
       }

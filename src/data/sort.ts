@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { copyFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { FusedAdamOptimizer } from '../engine/index.js';
+import { csvField } from '../io/csv.js';
 import { ProblemLog, type Problem } from './errors.js';
 import { rng } from './split.js';
 import { checkSpec, decodeImage, DEFAULT_SPEC, type ImageSpec } from './image.js';
@@ -116,8 +117,6 @@ export function flatNames(files: string[], root: string): string[] {
   for (const f of files) count.set(basename(f), (count.get(basename(f)) ?? 0) + 1);
   return files.map((f) => ((count.get(basename(f)) ?? 0) > 1 ? relative(root, f).split(sep).join('_') : basename(f)));
 }
-
-const csvField = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
 /** Softmax rows → destination folder: the top class, or `unknown` below the threshold. */
 export function decide(probs: ArrayLike<number>, classes: string[], threshold: number): { cls: string; top: number; confidence: number } {

@@ -4,7 +4,7 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 
-const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+export const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 /** Rows = true class, columns = predicted; cells shaded by the share of their row. */
 export function confusionSvg(m: number[][], classes: string[], title: string): string {
@@ -40,10 +40,16 @@ export async function lineChartSvg(rows: Record<string, number>[], x: string, se
       color: { field: 'series', type: 'nominal', title: null },
     },
   };
+  return toSvg(spec);
+}
+
+async function toSvg(spec: TopLevelSpec): Promise<string> {
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
-  const svg = await view.toSVG();
-  view.finalize();
-  return svg;
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
 }
 
 /** Histogram bars (precomputed edges/counts per group) as SVG. */
@@ -57,8 +63,5 @@ export async function histogramSvg(groups: Record<string, { edges: number[]; cou
       color: { field: 'group', type: 'nominal', title: null },
     },
   };
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
-  const svg = await view.toSVG();
-  view.finalize();
-  return svg;
+  return toSvg(spec);
 }

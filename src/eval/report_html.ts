@@ -5,10 +5,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readMetrics } from '../train/metrics.js';
-import { confusionSvg, histogramSvg, lineChartSvg } from './plots.js';
+import { confusionSvg, esc, histogramSvg, lineChartSvg } from './plots.js';
 
 type Json = Record<string, unknown>;
-const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 const pct = (v: unknown) => (typeof v === 'number' ? `${(100 * v).toFixed(1)} %` : '–');
 const num = (v: unknown, d = 4) => (typeof v === 'number' ? (Math.abs(v) >= 1000 ? v.toFixed(0) : v.toPrecision(d)) : '–');
 const obj = (v: unknown): Json | null => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : null);

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { writeAtomic } from '../data/cache.js';
 import { OneDnnBackend } from '../engine/backend.js';
 import { rng } from '../data/split.js';
+import { csvField } from '../io/csv.js';
 import { assertComparable, type ImageSet } from './image_set.js';
 import { registerMetric } from './registry.js';
 
@@ -328,9 +329,6 @@ export function histogram(values: ArrayLike<number>, edges: number[]): Histogram
   for (let i = 0; i < values.length; i++) counts[Math.min(counts.length - 1, Math.max(0, Math.floor((values[i] - lo) / width)))]++;
   return { edges, counts };
 }
-
-/** One CSV field, quoted when it holds a comma, quote or newline. */
-export const csvField = (s: string): string => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
 /** The name of each synthetic image's group: its class, or "all" when unlabelled. */
 export const groupName = (set: ImageSet, i: number): string => (set.labels ? set.classes[set.labels[i]] : 'all');
