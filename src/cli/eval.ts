@@ -26,7 +26,7 @@ export function registerEvalCommand(program: Command, engine: () => Promise<unkn
     .option('--metrics <list>', `comma-separated metrics (default: all): ${metricNames().join(', ')}`)
     .option('--count <n>', 'synthetic images to generate from a generator', parseIntArg(1), 10000)
     .option('--seed <n>', 'seed for generation and classifiers', parseIntArg(0), 0)
-    .option('--classifier-images <n>', 'training images each classifier sees (default 60000)', parseIntArg(1))
+    .option('--classifier-images <n>', 'training images each classifier sees (default 120000)', parseIntArg(1))
     .option('--seeds <n>', 'repeat TSTR/TRTR with this many seeds (mean ± std)', parseIntArg(1), 1)
     .option('--features <list>', 'feature spaces for fd/kid/prdc: incv3-nsfwjs,domain (default both)')
     .option('--incv3-samples <n>', 'images per set through InceptionV3 (default 500; ~5-10 img/s on 2 cores)', parseIntArg(2))

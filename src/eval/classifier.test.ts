@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../engine/index.js';
-import { embed, predict, score, trainClassifier } from './classifier.js';
+import { augmentBytes, embed, predict, score, trainClassifier } from './classifier.js';
 import { memorySet, subset } from './image_set.js';
 import { shapesSet } from './test_sets.js';
 
@@ -51,4 +51,29 @@ test('bad inputs are refused with the reason', () => {
   assert.throws(() => predict(c, shapesSet(4, { size: 32 })), /32x32x1 images, but the classifier was trained on 16x16x1/);
   assert.throws(() => score(c, { ...set, classes: ['p', 'q', 'r', 's'] }), /both sets need the same class folders/);
   c.dispose();
+});
+
+test('augmentation flips and shifts each image exactly like reverse + zero-pad + crop', () => {
+  const size = 5, ch = 2, rowBytes = size * size * ch;
+  const src = Uint8Array.from({ length: rowBytes }, (_, i) => 1 + ((i * 37) % 250));
+  const x = tf.tensor4d(src, [1, size, size, ch], 'int32');
+  for (const flip of [false, true]) {
+    for (let dy = -2; dy <= 2; dy++) {
+      for (let dx = -2; dx <= 2; dx++) {
+        // One image per case: draws are (flip?, dy, dx), each shift drawn from the middle of its fifth.
+        const draws = [flip ? 0.25 : 0.75, (dy + 2.5) / 5, (dx + 2.5) / 5];
+        const got = augmentBytes(src, 1, size, ch, () => draws.shift()!);
+        const want = tf.tidy(() => tf.slice(tf.pad(flip ? tf.reverse(x, 2) : x, [[0, 0], [2, 2], [2, 2], [0, 0]]), [0, 2 + dy, 2 + dx, 0], [1, size, size, ch]).dataSync());
+        assert.deepEqual(Array.from(got), Array.from(want), `flip ${flip} dy ${dy} dx ${dx}`);
+      }
+    }
+  }
+  x.dispose();
+  // Each image of a batch draws its own flip and shift.
+  const batch = new Uint8Array(2 * rowBytes);
+  batch.set(src, 0); batch.set(src, rowBytes);
+  const draws = [0.75, 0.5, 0.5, 0.25, 0.5, 0.5];
+  const out = augmentBytes(batch, 2, size, ch, () => draws.shift()!);
+  assert.deepEqual(out.subarray(0, rowBytes), src);
+  assert.notDeepEqual(out.subarray(rowBytes), src);
 });
