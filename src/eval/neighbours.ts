@@ -97,13 +97,47 @@ function exact(a: Float32Array, i: number, b: Float32Array, j: number, d: number
   return s;
 }
 
+/** One block of the distance matrix: rows q0..q0+nq of the query against r0..r0+nr of the reference. */
+export interface DistanceBlock {
+  q0: number; nq: number; r0: number; nr: number;
+  qx: Float32Array; rx: Float32Array;
+  /** Squared norms of the block's rows (float64). */
+  qn: Float64Array; rn: Float64Array;
+  /** q·rᵀ, [nq x nr] row-major, float32 from the backend's matmul. */
+  dot: Float32Array;
+}
+
+/** Walks the query × reference distance matrix block by block, one backend matmul per block, so
+ * memory stays a few blocks whatever the set sizes. ‖q − r‖² = qn[i] + rn[j] − 2·dot[i·nr + j]. */
+export function forEachDistanceBlock(query: Rows, ref: Rows, block: { query: number; ref: number }, fn: (b: DistanceBlock) => void): void {
+  if (query.dims !== ref.dims) {
+    throw new Error(`Nearest neighbours: ${query.name} has ${query.dims}-dimensional rows but ${ref.name} ${ref.dims}: compare sets of one image size and channel count.`);
+  }
+  const d = query.dims;
+  for (let q0 = 0; q0 < query.count; q0 += block.query) {
+    const nq = Math.min(block.query, query.count - q0);
+    const qx = query.read(range(q0, q0 + nq));
+    const qn = norms(qx, nq, d);
+    const qt = tf.tensor2d(qx, [nq, d]);
+    try {
+      for (let r0 = 0; r0 < ref.count; r0 += block.ref) {
+        const nr = Math.min(block.ref, ref.count - r0);
+        const rx = ref.read(range(r0, r0 + nr));
+        const prod = tf.tidy(() => tf.matMul(qt, tf.tensor2d(rx, [nr, d]), false, true));
+        const dot = prod.dataSync() as Float32Array;
+        prod.dispose();
+        fn({ q0, nq, r0, nr, qx, rx, qn, rn: norms(rx, nr, d), dot });
+      }
+    } finally {
+      qt.dispose();
+    }
+  }
+}
+
 /** Exact nearest reference row for every query row (Euclidean), optionally also per column. */
 export function nearest(query: Rows, ref: Rows, o: NearestOptions = {}): Neighbours {
   for (const r of [query, ref]) {
     if (r.count < 1) throw new Error(`Nearest neighbours: ${r.name} has no images; it needs at least one.`);
-  }
-  if (query.dims !== ref.dims) {
-    throw new Error(`Nearest neighbours: ${query.name} has ${query.dims}-dimensional rows but ${ref.name} ${ref.dims}: compare sets of one image size and channel count.`);
   }
   if (o.exclude && o.exclude.length !== query.count) throw new Error(`Nearest neighbours: exclude lists ${o.exclude.length} rows for ${query.count} query rows.`);
   if (o.mask && o.mask.length !== ref.count) throw new Error(`Nearest neighbours: mask lists ${o.mask.length} rows for ${ref.count} reference rows.`);
@@ -125,42 +159,26 @@ export function nearest(query: Rows, ref: Rows, o: NearestOptions = {}): Neighbo
       idx[at] = j;
     }
   };
-  for (let q0 = 0; q0 < nQ; q0 += block) {
-    const nq = Math.min(block, nQ - q0);
-    const qx = query.read(range(q0, q0 + nq));
-    const qn = norms(qx, nq, d);
-    const qt = tf.tensor2d(qx, [nq, d]);
-    try {
-      for (let r0 = 0; r0 < nR; r0 += block) {
-        const nr = Math.min(block, nR - r0);
-        const rx = ref.read(range(r0, r0 + nr));
-        const rn = norms(rx, nr, d);
-        const prod = tf.tidy(() => tf.matMul(qt, tf.tensor2d(rx, [nr, d]), false, true));
-        const g = prod.dataSync();
-        if (cols) bestCol.fill(Infinity, 0, nr);
-        for (let i = 0; i < nq; i++) {
-          const base = i * nr, skip = exclude ? exclude[q0 + i] - r0 : -1, qi = qn[i];
-          let best = Infinity, bj = -1, mBest = Infinity, mj = -1;
-          for (let j = 0; j < nr; j++) {
-            if (j === skip) continue;
-            const v = rn[j] - 2 * g[base + j]; // squared distance minus ‖q_i‖²
-            if (v < best) { best = v; bj = j; }
-            if (mask && mask[r0 + j] && v < mBest) { mBest = v; mj = j; }
-            if (cols && v + qi < bestCol[j]) { bestCol[j] = v + qi; argCol[j] = i; }
-          }
-          if (bj >= 0) keep(rowD2, rowIdx, q0 + i, exact(qx, i, rx, bj, d), r0 + bj);
-          if (mj >= 0) keep(maskD2, maskIdx, q0 + i, exact(qx, i, rx, mj, d), r0 + mj);
-        }
-        prod.dispose();
-        if (cols) {
-          for (let j = 0; j < nr; j++) if (bestCol[j] < Infinity) keep(colD2, colIdx, r0 + j, exact(qx, argCol[j], rx, j, d), q0 + argCol[j]);
-        }
-        o.onProgress?.(++done, total);
+  forEachDistanceBlock(query, ref, { query: block, ref: block }, ({ q0, nq, r0, nr, qx, rx, qn, rn, dot: g }) => {
+    if (cols) bestCol.fill(Infinity, 0, nr);
+    for (let i = 0; i < nq; i++) {
+      const base = i * nr, skip = exclude ? exclude[q0 + i] - r0 : -1, qi = qn[i];
+      let best = Infinity, bj = -1, mBest = Infinity, mj = -1;
+      for (let j = 0; j < nr; j++) {
+        if (j === skip) continue;
+        const v = rn[j] - 2 * g[base + j]; // squared distance minus ‖q_i‖²
+        if (v < best) { best = v; bj = j; }
+        if (mask && mask[r0 + j] && v < mBest) { mBest = v; mj = j; }
+        if (cols && v + qi < bestCol[j]) { bestCol[j] = v + qi; argCol[j] = i; }
       }
-    } finally {
-      qt.dispose();
+      if (bj >= 0) keep(rowD2, rowIdx, q0 + i, exact(qx, i, rx, bj, d), r0 + bj);
+      if (mj >= 0) keep(maskD2, maskIdx, q0 + i, exact(qx, i, rx, mj, d), r0 + mj);
     }
-  }
+    if (cols) {
+      for (let j = 0; j < nr; j++) if (bestCol[j] < Infinity) keep(colD2, colIdx, r0 + j, exact(qx, argCol[j], rx, j, d), q0 + argCol[j]);
+    }
+    o.onProgress?.(++done, total);
+  });
   if (rowIdx.some((j) => j < 0)) throw new Error(`Nearest neighbours: ${ref.name} has no row other than the excluded one to match.`);
   const root = (x: Float64Array) => x.map(Math.sqrt);
   return {

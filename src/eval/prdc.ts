@@ -9,48 +9,25 @@
 //   coverage   share of real balls holding at least one synthetic point   (diversity, robust to
 //              real outliers)
 // Distances are Euclidean; squared ones are compared, which orders the same.
-import * as tf from '@tensorflow/tfjs';
 import { compareSets, assertFeaturePair, type FeatureContext, type Features } from './features.js';
+import { forEachDistanceBlock, matrixRows } from './neighbours.js';
 import { registerMetric } from './registry.js';
 
 export const PRDC_K = 5;
 
 export interface PrdcResult { precision: number; recall: number; density: number; coverage: number; k: number }
 
-function rowNorms(f: Features): Float32Array {
-  const out = new Float32Array(f.count);
-  for (let i = 0; i < f.count; i++) {
-    let s = 0;
-    for (let j = 0; j < f.dims; j++) s += f.data[i * f.dims + j] ** 2;
-    out[i] = s;
-  }
-  return out;
-}
-
-/** Squared distances |aᵢ − bⱼ|² = |aᵢ|² + |bⱼ|² − 2 aᵢᵀbⱼ, via matmul on the compute backend, handed
- * to `onBlock` a block of a's rows at a time (row-major [rows x b.count], clamped at 0). */
+/** Squared distances |aᵢ − bⱼ|², handed to `onBlock` a block of a's rows at a time against all of b
+ * (row-major [rows x b.count], clamped at 0: float32 cancellation can dip below). */
 export function squaredDistances(a: Features, b: Features, onBlock: (start: number, rows: number, d2: Float32Array) => void): void {
-  const d = a.dims;
-  const bt = tf.tensor2d(b.data, [b.count, d]);
-  const bn = tf.tensor2d(rowNorms(b), [1, b.count]);
-  const an = rowNorms(a);
-  const chunk = Math.max(1, Math.floor(8e6 / Math.max(b.count, d)));
-  try {
-    for (let s = 0; s < a.count; s += chunk) {
-      const rows = Math.min(chunk, a.count - s);
-      const t = tf.tidy(() => {
-        const ab = tf.matMul(tf.tensor2d(a.data.subarray(s * d, (s + rows) * d), [rows, d]), bt, false, true);
-        return tf.sub(tf.add(tf.tensor2d(an.subarray(s, s + rows), [rows, 1]), bn), tf.mul(ab, 2));
-      });
-      const d2 = t.dataSync() as Float32Array;
-      t.dispose();
-      for (let i = 0; i < d2.length; i++) if (d2[i] < 0) d2[i] = 0;
-      onBlock(s, rows, d2);
+  const rows = Math.max(1, Math.floor(8e6 / Math.max(b.count, a.dims)));
+  forEachDistanceBlock(matrixRows('a', a.data, a.dims), matrixRows('b', b.data, b.dims), { query: rows, ref: b.count }, ({ q0, nq, nr, qn, rn, dot }) => {
+    const d2 = dot;
+    for (let i = 0; i < nq; i++) {
+      for (let j = 0, at = i * nr; j < nr; j++, at++) d2[at] = Math.max(0, qn[i] + rn[j] - 2 * dot[at]);
     }
-  } finally {
-    bt.dispose();
-    bn.dispose();
-  }
+    onBlock(q0, nq, d2);
+  });
 }
 
 /** Squared distance from each point to its k-th nearest other point of the same set (the point
