@@ -9,7 +9,8 @@
         "src/eltwise.cc",
         "src/reduce.cc",
         "src/bnorm.cc",
-        "src/adam.cc"
+        "src/adam.cc",
+        "src/pool.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "/usr/include/oneapi"],
       "libraries": ["-ldnnl", "-fopenmp"],

@@ -68,6 +68,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_reduce(env, exports);
   init_bnorm(env, exports);
   init_adam(env, exports);
+  init_pool(env, exports);
   return exports;
 }
 

@@ -82,5 +82,6 @@ void init_eltwise(Napi::Env env, Napi::Object exports);
 void init_reduce(Napi::Env env, Napi::Object exports);
 void init_bnorm(Napi::Env env, Napi::Object exports);
 void init_adam(Napi::Env env, Napi::Object exports);
+void init_pool(Napi::Env env, Napi::Object exports);
 
 }  // namespace synthset

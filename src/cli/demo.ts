@@ -13,7 +13,7 @@ import { trainProgress } from './train.js';
 interface DemoFlags { quick?: boolean; out?: string; steps?: number; quiet?: boolean }
 
 export const DEMO = {
-  full: { steps: 5000, count: 10000, limit: undefined as number | undefined, width: 64, images: undefined as number | undefined },
+  full: { steps: 8000, count: 10000, limit: undefined as number | undefined, width: 64, images: undefined as number | undefined },
   quick: { steps: 60, count: 400, limit: 40, width: 16, images: 2000 },
 };
 

@@ -31,6 +31,8 @@ export interface NativeAddon {
   batchNormBackward(x: Float32Array, dy: Float32Array, mean: Float32Array, variance: Float32Array,
     scale: Float32Array, rows: number, ch: number, eps: number, dx: Float32Array, dscale: Float32Array,
     dshift: Float32Array): void;
+  pool2d(shape: number[], avg: boolean, x: Float32Array, y: Float32Array): void;
+  concat(xs: Float32Array[], inner: number[], outer: number, out: Float32Array): void;
   adam(x: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, xo: Float32Array, mo: Float32Array,
     vo: Float32Array, lr: number, beta1: number, beta2: number, eps: number, c1: number, c2: number): void;
 }

@@ -223,10 +223,10 @@ async function fixedBatches(set: ImageSet, batch: number, stage: string, ctx: Ev
 export const featureSpaces: Record<SpaceName, FeatureSpace> = {
   'incv3-nsfwjs': {
     description: 'InceptionV3 (ImageNet, as shipped by nsfwjs@4.4.0) global-average-pool features, 2048-d at 299 px',
-    // Measured ~4 img/s on onednn (2 cores, shared), plus ~35 s for the first batch (load and conv
-    // set-up): 500 per set keeps the three sets to a few minutes; KID (the estimate that holds up
-    // at this size) is the figure to read, FD at n=500 is far above its large-sample value.
-    defaultSamples: 500,
+    // Measured ~27 img/s on onednn (2 cores; native pooling and concat), plus the first batch's
+    // load and conv set-up: 1000 per set keeps the three sets near two minutes; KID (the estimate
+    // that holds up at this size) is the figure to read, FD at n=1000 is above its large-sample value.
+    defaultSamples: 1000,
     defaultBatch: 16,
     async unavailable(ctx) {
       const spec = ctx.features?.inceptionModule ?? NSFWJS_MODEL;

@@ -1,0 +1,42 @@
+// MaxPool / AvgPool (forward) and Concat: scalar JS loops in `cpu`, the bulk of an InceptionV3 pass.
+import { backend_util, util } from '@tensorflow/tfjs-core';
+import { allF32, size, type NativeArgs, type Override } from './common.js';
+
+type Pad = 'valid' | 'same' | number | backend_util.ExplicitPadding;
+
+function pool({ inputs: { x }, attrs, backend, addon }: NativeArgs, avg: boolean) {
+  if (!allF32(x) || x.shape.length !== 4) return null;
+  const c = backend_util.computePool2DInfo(x.shape as [number, number, number, number], attrs.filterSize as [number, number],
+    attrs.strides as [number, number], 1, attrs.pad as Pad, attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined);
+  const p = c.padInfo;
+  if (size(c.outShape) === 0 || [p.top, p.left, p.bottom, p.right].some((v) => v < 0)) return null;
+  const y = backend.alloc(size(c.outShape));
+  try {
+    addon.pool2d([c.batchSize, c.inHeight, c.inWidth, c.inChannels, c.outHeight, c.outWidth, c.filterHeight,
+      c.filterWidth, c.strideHeight, c.strideWidth, p.top, p.left, p.bottom, p.right], avg, backend.values(x), y);
+  } catch {
+    return null; // geometry oneDNN does not express (some explicit paddings): `cpu` can
+  }
+  return backend.output(c.outShape, y);
+}
+
+export const poolOverrides: Override[] = [
+  { kernelName: 'MaxPool', native: (a) => pool(a, false) },
+  { kernelName: 'AvgPool', native: (a) => pool(a, true) },
+  {
+    kernelName: 'Concat',
+    native: ({ inputs, attrs, backend, addon }) => {
+      const xs = Object.values(inputs);
+      if (xs.length < 2 || !allF32(...xs)) return null;
+      const rank = xs[0].shape.length;
+      const axis = util.parseAxisParam(attrs.axis as number, xs[0].shape)[0];
+      backend_util.assertParamsConsistent(xs.map((t) => t.shape), axis);
+      const outer = size(xs[0].shape.slice(0, axis));
+      const inner = xs.map((t) => size(t.shape.slice(axis, rank)));
+      const shape = backend_util.computeOutShape(xs.map((t) => t.shape), axis);
+      const out = backend.alloc(size(shape));
+      addon.concat(xs.map((t) => backend.values(t)), inner, outer, out);
+      return backend.output(shape, out);
+    },
+  },
+];
