@@ -112,7 +112,13 @@ export function headlines(report: Report): string[] {
   const n = (v: unknown, d = 3) => (typeof v === 'number' ? v.toPrecision(d) : 'n/a');
   const lines: string[] = [];
   const tstr = o('tstr');
-  if (tstr) lines.push(`TSTR ${p(tstr.accuracy)} vs TRTR ${p((tstr.trtr as Record<string, unknown>)?.accuracy)} (ratio ${n(tstr.ratio)}) on ${tstr.testImages} real held-out images`);
+  // Over several seeds: mean ± std (percentage points) and how many runs.
+  const acc = (m: Record<string, unknown> | undefined) => {
+    const runs = m?.runs as number[] | undefined;
+    return runs && runs.length > 1 ? `${p(m!.accuracy)} ± ${(100 * (m!.std as number)).toFixed(1)}` : p(m?.accuracy);
+  };
+  const seeds = (tstr?.runs as number[] | undefined)?.length ?? 1;
+  if (tstr) lines.push(`TSTR ${acc(tstr)} vs TRTR ${acc(tstr.trtr as Record<string, unknown>)} (ratio ${n(tstr.ratio)}) on ${tstr.testImages} real held-out images${seeds > 1 ? `, ${seeds} seeds` : ''}`);
   const ag = o('agreement');
   if (ag) lines.push(`classifier agreement ${p(ag.agreement)} (the classifier's accuracy on real held-out images: ${p(ag.realTestAccuracy)})`);
   const ssim = o('ssim');

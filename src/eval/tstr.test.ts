@@ -10,6 +10,7 @@ import { runTstr } from './tstr.js';
 import { shapesSet } from './test_sets.js';
 import type { ImageSet } from './image_set.js';
 import { reportHtml } from './report_html.js';
+import { headlines } from './evaluate.js';
 
 const engine = await initEngine();
 const slow = engine.backend === 'cpu' ? 'pure-JS cpu backend is ~1000x slower than onednn' : false;
@@ -56,4 +57,22 @@ test('TSTR refuses a synthetic set whose classes differ from the real ones', asy
   const train = shapesSet(8);
   const ctx = context(train, train, { ...train, classes: ['w', 'x', 'y', 'z'] }, '/nonexistent');
   await assert.rejects(runTstr(ctx), /synthetic set's classes \[w, x, y, z\] differ from the real ones \[hbars, vbars, disc, square\]/);
+});
+
+test('over several seeds TSTR and TRTR report every run, mean and std, and the headline says so', { skip: slow }, async () => {
+  const dir = tempDir('synthset-tstr-seeds-');
+  try {
+    const ctx = context(shapesSet(160, { seed: 1 }), shapesSet(80, { seed: 2 }), shapesSet(160, { seed: 3 }), dir.dir);
+    const r = await runTstr(ctx, { seeds: 2 });
+    ctx.done();
+    for (const m of [r, r.trtr]) {
+      assert.equal(m.runs.length, 2);
+      const mean = (m.runs[0] + m.runs[1]) / 2;
+      assert.ok(Math.abs(m.accuracy - mean) < 1e-12, `accuracy ${m.accuracy} is the mean of ${m.runs}`);
+      assert.ok(Math.abs(m.std - Math.abs(m.runs[0] - m.runs[1]) / Math.SQRT2) < 1e-9, `sample std ${m.std} of ${m.runs}`);
+    }
+    assert.match(headlines({ tstr: r } as never)[0], /^TSTR \d+\.\d% ± \d+\.\d vs TRTR \d+\.\d% ± \d+\.\d .*, 2 seeds$/);
+  } finally {
+    dir.done();
+  }
 });
