@@ -9,7 +9,7 @@ import { confusionSvg, esc, histogramSvg, lineChartSvg } from './plots.js';
 
 type Json = Record<string, unknown>;
 const pct = (v: unknown) => (typeof v === 'number' ? `${(100 * v).toFixed(1)} %` : '–');
-const num = (v: unknown, d = 4) => (typeof v === 'number' ? (Math.abs(v) >= 1000 ? v.toFixed(0) : v.toPrecision(d)) : '–');
+const num = (v: unknown, d = 4) => (typeof v === 'number' ? (Number.isInteger(v) || Math.abs(v) >= 1000 ? v.toFixed(0) : v.toPrecision(d)) : '–');
 const obj = (v: unknown): Json | null => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : null);
 
 function png(file: string, alt: string, width?: number): string {
@@ -29,6 +29,31 @@ function numberRows(x: Json, prefix = ''): [string, string][] {
     else if (obj(v) && !prefix) rows.push(...numberRows(obj(v)!, `${k}.`));
   }
   return rows;
+}
+
+/** One cell of a distance table: a number, `mean ± std`, or the named fields of one result (PRDC). */
+function cell(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map((x) => num(x)).join(', ')}]`;
+  const o = obj(v);
+  if (!o) return num(v);
+  if (typeof o.mean === 'number') return `${num(o.mean)} ± ${num(o.std, 2)}${typeof o.subsets === 'number' ? ` <small>(${o.subsets} subsets of ${o.subsetSize})</small>` : ''}`;
+  return Object.entries(o).filter(([k, x]) => typeof x === 'number' && k !== 'k').map(([k, x]) => `${esc(k)} ${num(x, 3)}`).join(' · ');
+}
+
+/** fd / kid / prdc: one column per statistic and feature space, one row per pair of sets compared. */
+function distanceTable(m: Json): string {
+  const cols = Object.keys(m).filter((k) => /^[A-Z]+_/.test(k));
+  const rows: [string, Json | null][] = [['synthetic vs real train', m], ['synthetic vs real test', obj(m.vsTest)], ['real test vs real train (the floor at this size)', obj(m.realTestVsTrain)]];
+  return `<table><tr><th></th>${cols.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>${rows.filter(([, r]) => r)
+    .map(([name, r]) => `<tr><th>${esc(name)}</th>${cols.map((c) => `<td>${cell(r![c])}</td>`).join('')}</tr>`).join('')}</table>`;
+}
+
+/** privacy: one row per figure, one column per space (pixel, feature). */
+function privacyTable(p: Json): string {
+  const spaces = ['pixel', 'feature'].filter((k) => obj(p[k]));
+  const keys = [...new Set(spaces.flatMap((k) => Object.keys(obj(p[k])!)))];
+  return `<table><tr><th></th>${spaces.map((k) => `<th>${k}</th>`).join('')}</tr>${keys
+    .map((k) => `<tr><th>${esc(k)}</th>${spaces.map((sp) => `<td>${cell(obj(p[sp])![k])}</td>`).join('')}</tr>`).join('')}</table>`;
 }
 
 async function runSection(runDir: string): Promise<string> {
@@ -59,8 +84,7 @@ export async function reportHtml(report: Json, outDir: string, runDir: string | 
   if (tstr) head.push(['TSTR accuracy (train on synthetic, test on real)', `${pct(tstr.accuracy)} (TRTR ${pct(obj(tstr.trtr)?.accuracy)}, ratio ${num(tstr.ratio, 3)})`]);
   if (agreement) head.push(['Classifier agreement', `${pct(agreement.agreement)} (real-test accuracy ${pct(agreement.realTestAccuracy)})`]);
   if (ssim) head.push(['Mean SSIM to real images of the same class', num(ssim.mean, 3)]);
-  if (kid) head.push(...numberRows(kid).filter(([k]) => /KID/.test(k)));
-  if (fd) head.push(...numberRows(fd).filter(([k]) => /^FD/.test(k)));
+  for (const m of [kid, fd]) for (const k of Object.keys(m ?? {}).filter((x) => /^(KID|FD)_/.test(x))) head.push([k, cell(m![k])]);
   if (privacy) head.push(['Membership-inference AUC (0.5 = nothing to infer)', num(privacy.mia_auc, 3)]);
   if (head.length) parts.push('<h2>Headline</h2>', table(head));
 
@@ -81,10 +105,11 @@ export async function reportHtml(report: Json, outDir: string, runDir: string | 
   if (agreement) parts.push('<h2>Classifier agreement</h2>', confusionSvg(agreement.confusion as number[][], agreement.classes as string[], 'requested class (rows) vs class the real-data classifier sees'));
   for (const name of ['fd', 'kid', 'prdc']) {
     const m = obj(report[name]);
-    if (m) parts.push(`<h2>${name.toUpperCase()}</h2>`, table(numberRows(m)));
+    if (m) parts.push(`<h2>${name.toUpperCase()}</h2>`, distanceTable(m));
   }
   if (privacy) {
-    parts.push('<h2>Privacy</h2>', table(numberRows(privacy)));
+    const sub = obj(privacy.subsample);
+    parts.push('<h2>Privacy</h2>', table([['membership-inference AUC', num(privacy.mia_auc, 3)], ...(sub ? [['reference sets', `${sub.train} of ${sub.trainCount} training images (seed ${sub.seed}) against ${sub.holdout} of ${sub.holdoutCount} held-out images`] as [string, string]] : [])]), privacyTable(privacy));
     if (typeof privacy.interpretation === 'string') parts.push(`<p>${esc(privacy.interpretation)}</p>`);
     if (typeof privacy.gallery === 'string') parts.push('<h3>Closest synthetic / real pairs</h3>', png(join(outDir, privacy.gallery), 'closest pairs'));
   }
