@@ -21,6 +21,18 @@ test('demo --quick trains, evaluates and prints where the report is, with the he
     assert.ok(existsSync(join(out, 'report', 'report.html')));
     assert.match(r.stdout, /TSTR [\d.]+% vs TRTR [\d.]+%/);
     assert.match(r.stdout, new RegExp(`report: ${join(out, 'report', 'report.html').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+
+    // A larger --steps trains the finished run on from its checkpoint; the same steps again reuse it.
+    const again = (...args: string[]) => spawnSync(process.execPath, [BIN, 'demo', '--quick', '--out', out, '--quiet', ...args], { env: { ...process.env, SYNTHSET_NO_REEXEC: '1' }, encoding: 'utf8' });
+    const more = again('--steps', '70');
+    assert.equal(more.status, 0, more.stderr);
+    assert.match(more.stderr, /resuming at step 60 .* to step 70/);
+    const last = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').pop()!;
+    assert.equal(JSON.parse(last).step, 70);
+    const reuse = again('--steps', '70');
+    assert.equal(reuse.status, 0, reuse.stderr);
+    assert.match(reuse.stderr, /reusing the finished run/);
+    assert.equal(again('--steps', '0').status, 1, 'a step count below 1 is refused');
   } finally {
     t.done();
   }

@@ -9,6 +9,7 @@ import { evaluate, headlines } from '../eval/index.js';
 import { loadCheckpoint, resolveConfig, resumeConfig, train, type TrainConfig } from '../train/index.js';
 import { createProgress } from './progress.js';
 import { trainProgress } from './train.js';
+import { parseIntArg } from './data.js';
 
 interface DemoFlags { quick?: boolean; out?: string; steps?: number; quiet?: boolean }
 
@@ -33,6 +34,7 @@ export function registerDemoCommand(program: Command, engine: () => Promise<{ ba
     .description('train a conditional GAN on the embedded Fashion-MNIST, evaluate it, print the report\'s headline figures')
     .option('--quick', 'toy settings (~1–2 minutes): the whole pipeline, figures not meaningful')
     .option('--out <dir>', 'run dir (default runs/demo or runs/demo-quick)')
+    .option('--steps <n>', `training steps (default ${DEMO.full.steps}, ~14 min on 2 cores; a finished run is trained on to a larger number)`, parseIntArg(1))
     .option('--quiet', 'no progress bars')
     .action(async (o: DemoFlags) => {
       const info = await engine();
