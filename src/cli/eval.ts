@@ -29,7 +29,7 @@ export function registerEvalCommand(program: Command, engine: () => Promise<unkn
     .option('--classifier-images <n>', 'training images each classifier sees (default 120000)', parseIntArg(1))
     .option('--seeds <n>', 'repeat TSTR/TRTR with this many seeds (mean ± std)', parseIntArg(1), 1)
     .option('--features <list>', 'feature spaces for fd/kid/prdc: incv3-nsfwjs,domain (default both)')
-    .option('--incv3-samples <n>', 'images per set through InceptionV3 (default 1000; ~25 img/s on 2 cores)', parseIntArg(2))
+    .option('--incv3-samples <n>', 'images per set through InceptionV3 (default 1000; ~35 img/s on 2 cores)', parseIntArg(2))
     .option('--quiet', 'no progress (for CI)')
     .action(async (o: EvalFlags) => {
       await engine();

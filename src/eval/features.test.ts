@@ -51,6 +51,18 @@ test('InceptionV3 input: nsfwjs scaling (x / 255), grey tiled to RGB, 299 px wit
     }
   }
   assert.ok(v.flat(3).every((p) => p >= 0 && p <= 1));
+  // Everywhere, the two matmuls equal tfjs's own aligned-corner bilinear resize (grey and colour, odd size).
+  for (const channels of [1, 3] as const) {
+    const c = memorySet({ name: 'c', size: 5, channels, classes: ['a'], labels: null, bytes: Uint8Array.from({ length: 3 * 25 * channels }, (_, i) => (i * 53) % 256) });
+    const [got, want] = tf.tidy(() => {
+      const small = tf.div(tf.tensor4d(c.read([2, 0, 1]), [3, 5, 5, channels], 'float32'), 255) as tf.Tensor4D;
+      const ref = tf.image.resizeBilinear(channels === 1 ? tf.tile(small, [1, 1, 1, 3]) : small, [299, 299], true);
+      return [inceptionInput(c, [2, 0, 1]).dataSync(), ref.dataSync()];
+    });
+    let err = 0;
+    for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(got[i] - want[i]));
+    assert.ok(err < 1e-5, `channels ${channels}: max |difference| ${err}`);
+  }
 });
 
 test('a missing InceptionV3 is reported as a reason to skip, not thrown', async () => {
