@@ -19,6 +19,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { writeAtomic } from '../data/cache.js';
 import { rng, shuffle } from '../data/split.js';
 import { embed } from './classifier.js';
 import { assertComparable, type ImageSet } from './image_set.js';
@@ -215,7 +216,7 @@ export async function writeGallery(file: string, syn: ImageSet, train: ImageSet,
   // Composited in a first pass: compositing adds an alpha channel that the PNG does not need.
   const { data, info } = await sharp(Buffer.from(out), { raw: { width: L.width, height: L.height, channels: 3 } })
     .composite([{ input: Buffer.from(caption), top: 0, left: 0 }]).raw().toBuffer({ resolveWithObject: true });
-  await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } }).removeAlpha().png().toFile(file);
+  writeAtomic(file, await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } }).removeAlpha().png().toBuffer());
   return { width: L.width, height: L.height };
 }
 

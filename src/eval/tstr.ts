@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { writeAtomic } from '../data/cache.js';
 import { score, trainClassifier, type Scores } from './classifier.js';
 import { classNames } from './agreement.js';
 import { confusionSvg } from './plots.js';
@@ -47,8 +48,8 @@ export async function runTstr(ctx: EvalContext, o: TstrOptions = { seeds: 1 }) {
   }
   const t = summary(tstr, classes), r = summary(trtr, classes);
   mkdirSync(ctx.outDir, { recursive: true });
-  const png = join(ctx.outDir, 'confusion_tstr.png');
-  await sharp(Buffer.from(confusionSvg(t.confusion, classes, 'TSTR: classifier trained on synthetic, tested on real'))).png().toFile(png);
+  const png = await sharp(Buffer.from(confusionSvg(t.confusion, classes, 'TSTR: classifier trained on synthetic, tested on real'))).png().toBuffer();
+  writeAtomic(join(ctx.outDir, 'confusion_tstr.png'), png);
   return { ...t, trtr: r, ratio: r.accuracy > 0 ? t.accuracy / r.accuracy : null, classes, testImages: ctx.test.count, confusionPng: 'confusion_tstr.png', seeds: o.seeds };
 }
 
