@@ -22,6 +22,12 @@ export const allF32 = (...ts: (TensorInfo | undefined)[]): boolean =>
 
 export const size = util.sizeFromShape;
 
+/** Runs a native call; false when oneDNN refused it (geometry it cannot express, such as some
+ * explicit paddings), so the kernel returns null and `cpu`, which can, runs instead. */
+export function attempt(run: () => void): boolean {
+  try { run(); return true; } catch { return false; }
+}
+
 export interface PlainArgs { inputs: Record<string, TensorInfo>; attrs: Record<string, number>; backend: OneDnnBackend }
 
 /** A kernel config whose function sees inputs and numeric attrs without tfjs's optional typing. */

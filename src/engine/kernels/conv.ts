@@ -2,7 +2,7 @@
 // Only NHWC is handed to oneDNN; shapes oneDNN rejects fall back to `cpu`.
 import { backend_util, type TensorInfo } from '@tensorflow/tfjs-core';
 import { ACT } from '../native.js';
-import { allF32, size, type NativeArgs, type Override } from './common.js';
+import { allF32, attempt, size, type NativeArgs, type Override } from './common.js';
 
 type Pad = 'valid' | 'same' | number | backend_util.ExplicitPadding;
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
@@ -20,11 +20,6 @@ function shapeParams(c: backend_util.Conv2DInfo): Int32Array {
   return Int32Array.from([c.batchSize, c.inHeight, c.inWidth, c.inChannels, c.outHeight, c.outWidth,
     c.outChannels, c.filterHeight, c.filterWidth, c.strideHeight, c.strideWidth, p.top, p.left, p.bottom, p.right,
     c.dilationHeight, c.dilationWidth]);
-}
-
-// oneDNN throws for geometry it cannot express (some explicit paddings); `cpu` can.
-function attempt(run: () => void): boolean {
-  try { run(); return true; } catch { return false; }
 }
 
 function forward({ inputs, attrs, backend, addon }: NativeArgs, fused: boolean): TensorInfo | null {

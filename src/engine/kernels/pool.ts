@@ -1,6 +1,6 @@
 // MaxPool / AvgPool (forward) and Concat: scalar JS loops in `cpu`, the bulk of an InceptionV3 pass.
 import { backend_util, util } from '@tensorflow/tfjs-core';
-import { allF32, size, type NativeArgs, type Override } from './common.js';
+import { allF32, attempt, size, type NativeArgs, type Override } from './common.js';
 
 type Pad = 'valid' | 'same' | number | backend_util.ExplicitPadding;
 
@@ -11,13 +11,9 @@ function pool({ inputs: { x }, attrs, backend, addon }: NativeArgs, avg: boolean
   const p = c.padInfo;
   if (size(c.outShape) === 0 || [p.top, p.left, p.bottom, p.right].some((v) => v < 0)) return null;
   const y = backend.alloc(size(c.outShape));
-  try {
-    addon.pool2d([c.batchSize, c.inHeight, c.inWidth, c.inChannels, c.outHeight, c.outWidth, c.filterHeight,
-      c.filterWidth, c.strideHeight, c.strideWidth, p.top, p.left, p.bottom, p.right], avg, backend.values(x), y);
-  } catch {
-    return null; // geometry oneDNN does not express (some explicit paddings): `cpu` can
-  }
-  return backend.output(c.outShape, y);
+  const ok = attempt(() => addon.pool2d([c.batchSize, c.inHeight, c.inWidth, c.inChannels, c.outHeight, c.outWidth,
+    c.filterHeight, c.filterWidth, c.strideHeight, c.strideWidth, p.top, p.left, p.bottom, p.right], avg, backend.values(x), y));
+  return ok ? backend.output(c.outShape, y) : null;
 }
 
 export const poolOverrides: Override[] = [
