@@ -3,9 +3,9 @@
 // cubic polynomial kernel k(x, y) = (xᵀy / d + 1)³, averaged over random subsets. Unlike FD it has
 // no bias that depends on the sample size, so it is the one to read on small sets: its expectation
 // is 0 when both sets come from one distribution, and single estimates may then be negative.
-import * as tf from '@tensorflow/tfjs';
 import { rng } from '../data/split.js';
 import { compareSets, assertFeaturePair, type FeatureContext, type Features } from './features.js';
+import { forEachDistanceBlock, matrixRows, pickRows, type Rows } from './neighbours.js';
 import { registerMetric } from './registry.js';
 
 export interface KidOptions {
@@ -31,31 +31,24 @@ export interface KidResult {
   subsetSize: number;
 }
 
-/** Kernel matrix k(xᵢ, yⱼ) over the given rows (row-major [rows(x) x rows(y)]), on the compute
- * backend in row chunks. */
+/** Kernel matrix k(xᵢ, yⱼ) over the given rows (all rows when null), row-major [rows(x) x rows(y)],
+ * from the block-wise products of neighbours.ts (one backend matmul per block of x's rows). */
 export function polyKernel(x: Features, xRows: ArrayLike<number> | null, y: Features, yRows: ArrayLike<number> | null): Float32Array {
   const d = x.dims;
-  const rowsOf = (f: Features, r: ArrayLike<number> | null): Float32Array => {
-    if (!r) return f.data;
-    const out = new Float32Array(r.length * d);
-    for (let i = 0; i < r.length; i++) out.set(f.data.subarray(r[i] * d, (r[i] + 1) * d), i * d);
-    return out;
+  const rowsOf = (name: string, f: Features, r: ArrayLike<number> | null): Rows => {
+    const all = matrixRows(name, f.data, f.dims);
+    return r ? pickRows(all, r) : all;
   };
-  const xs = rowsOf(x, xRows), ys = rowsOf(y, yRows);
-  const nx = xs.length / d, ny = ys.length / d;
-  const out = new Float32Array(nx * ny);
-  const yt = tf.tensor2d(ys, [ny, d]);
-  const chunk = Math.max(1, Math.floor(8e6 / Math.max(ny, d)));
-  try {
-    for (let s = 0; s < nx; s += chunk) {
-      const rows = Math.min(chunk, nx - s);
-      const k = tf.tidy(() => tf.pow(tf.add(tf.div(tf.matMul(tf.tensor2d(xs.subarray(s * d, (s + rows) * d), [rows, d]), yt, false, true), d), 1), 3));
-      out.set(k.dataSync(), s * ny);
-      k.dispose();
+  const xs = rowsOf('x', x, xRows), ys = rowsOf('y', y, yRows);
+  const out = new Float32Array(xs.count * ys.count);
+  const rows = Math.max(1, Math.floor(8e6 / Math.max(ys.count, d)));
+  forEachDistanceBlock(xs, ys, { query: rows, ref: ys.count }, ({ q0, dot }) => {
+    const at = q0 * ys.count;
+    for (let i = 0; i < dot.length; i++) {
+      const v = dot[i] / d + 1;
+      out[at + i] = v * v * v;
     }
-  } finally {
-    yt.dispose();
-  }
+  });
   return out;
 }
 
