@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { hugePngHeader, noisePng } from '../data/badinput_fixtures.js';
 import { errorLine } from './errors.js';
-import { createProgress, formatDuration, progressBar, progressText } from './progress.js';
+import { createProgress, formatDuration, progressBar, progressText, withProgress } from './progress.js';
 
 const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'synthset.js');
 
@@ -111,6 +111,22 @@ describe('progress and error lines', () => {
     const lines = log.out.trimEnd().split('\n');
     assert.deepEqual(lines.map((l) => l.split(' ').slice(0, 3).join(' ')), ['y a 3/3', 'y b 2/5', 'y b 5/5']);
     assert.ok(!log.out.includes('\r'));
+  });
+
+  test('withProgress ends the bar even when the job fails; quiet keeps log lines and nothing else', async () => {
+    const tty = { isTTY: true, columns: 60, out: '', write(s: string) { this.out += s; } };
+    await assert.rejects(withProgress('z', false, async (p) => {
+      p.update({ done: 1, total: 4 });
+      throw new Error('boom');
+    }, tty), /boom/);
+    assert.ok(tty.out.endsWith('\n'), 'the drawn bar is finished with a newline');
+    const quiet = { out: '', write(s: string) { this.out += s; } };
+    assert.equal(await withProgress('z', true, async (p) => {
+      p.update({ done: 1, total: 1 });
+      p.log('a note');
+      return 7;
+    }, quiet), 7);
+    assert.equal(quiet.out, 'a note\n');
   });
 
   test('error lines fold multi-line messages', () => {

@@ -8,7 +8,7 @@ import { DEFAULT_SPEC } from '../data/image.js';
 import { DEFAULT_NEAR_THRESHOLD, inspectFolder } from '../data/inspect.js';
 import { skippedLine } from './errors.js';
 import { inspectTable } from './inspect_table.js';
-import { createProgress } from './progress.js';
+import { withProgress } from './progress.js';
 
 interface Shared { strict?: boolean; maxPixels: number }
 
@@ -62,16 +62,10 @@ export function registerDataCommands(program: Command, engine: () => Promise<unk
     .option('--holdout <fraction>', 'holdout share for the split check (default: the training default)', parseFraction)
     .option('--seed <n>', 'split seed (default: the training default)', parseIntArg(0)))
     .action(async (dir: string, o: Shared & { json?: string; near: number; holdout?: number; seed?: number }) => {
-      const progress = createProgress('inspect');
-      let report;
-      try {
-        report = await inspectFolder(dir, {
-          strict: o.strict, maxPixels: o.maxPixels, threshold: o.near, holdout: o.holdout, seed: o.seed,
-          onProgress: (e) => progress.update({ stage: 'reading', ...e }),
-        });
-      } finally {
-        progress.end();
-      }
+      const report = await withProgress('inspect', false, (progress) => inspectFolder(dir, {
+        strict: o.strict, maxPixels: o.maxPixels, threshold: o.near, holdout: o.holdout, seed: o.seed,
+        onProgress: (e) => progress.update({ stage: 'reading', ...e }),
+      }));
       reportProblems(report.problems, o.strict);
       const json = `${JSON.stringify(report, null, 2)}\n`;
       if (o.json === '-') process.stdout.write(json);
@@ -95,16 +89,10 @@ export function registerDataCommands(program: Command, engine: () => Promise<unk
       const { sortFolder } = await import('../data/sort.js');
       await engine();
       const out = o.out ?? `${resolve(raw)}-sorted`;
-      const progress = createProgress('sort');
-      let r;
-      try {
-        r = await sortFolder({
-          raw, labelled: o.labelled, out, threshold: o.threshold, size: o.size, epochs: o.epochs, seed: o.seed,
-          onProgress: (e) => progress.update(e), ...sharedFor(o),
-        });
-      } finally {
-        progress.end();
-      }
+      const r = await withProgress('sort', false, (progress) => sortFolder({
+        raw, labelled: o.labelled, out, threshold: o.threshold, size: o.size, epochs: o.epochs, seed: o.seed,
+        onProgress: (e) => progress.update(e), ...sharedFor(o),
+      }));
       reportProblems(r.problems, o.strict);
       console.log(`${countsTable(r.counts, [['unknown', r.unknown]])}\nsorted into ${out}; one row per image in ${r.csv}`);
     });
@@ -120,14 +108,8 @@ export function registerDataCommands(program: Command, engine: () => Promise<unk
       const { cropFolder } = await import('../data/crop.js');
       await engine();
       const out = o.out ?? `${resolve(raw)}-crops`;
-      const progress = createProgress('crop');
-      let r;
-      try {
-        r = await cropFolder({ raw, out, detect: o.detect, minScore: o.minScore, margin: o.margin,
-          onProgress: (e) => progress.update(e), ...sharedFor(o) });
-      } finally {
-        progress.end();
-      }
+      const r = await withProgress('crop', false, (progress) => cropFolder({ raw, out, detect: o.detect, minScore: o.minScore,
+        margin: o.margin, onProgress: (e) => progress.update(e), ...sharedFor(o) }));
       reportProblems(r.problems, o.strict);
       console.log(`${r.crops} ${o.detect} crop(s) from ${r.images} image(s) in ${out}; boxes in ${r.boxesJson}`);
     });

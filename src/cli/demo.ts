@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { evaluate, headlines } from '../eval/index.js';
 import { loadCheckpoint, resolveConfig, resumeConfig, train, type TrainConfig } from '../train/index.js';
-import { createProgress } from './progress.js';
+import { withProgress } from './progress.js';
 import { trainProgress } from './train.js';
 import { parseIntArg } from './data.js';
 
@@ -58,19 +58,14 @@ export function registerDemoCommand(program: Command, engine: () => Promise<{ ba
       const d = o.quick ? DEMO.quick : DEMO.full;
       const out = join(runDir, 'report');
       say(`evaluating ${d.count} generated images against the real train split and holdout`);
-      const progress = o.quiet ? null : createProgress('eval');
-      let report;
-      try {
-        report = await evaluate({
-          synthetic: runDir, out, count: d.count, seed: 0, classifier: d.images ? { images: d.images } : undefined,
-          // InceptionV3 sets up ~100 convolution shapes on first use (~30 s): not for the toy run.
-          features: o.quick ? { spaces: ['domain'] } : undefined,
-          onProgress: (stage, doneN, total) => progress?.update({ stage, done: doneN, total }),
-          onNote: (m) => say(m),
-        });
-      } finally {
-        progress?.end();
-      }
+      const report = await withProgress('eval', o.quiet, (progress) => evaluate({
+        synthetic: runDir, out, count: d.count, seed: 0, classifier: d.images ? { images: d.images } : undefined,
+        // InceptionV3 sets up ~100 convolution shapes on first use (~30 s): not for the toy run.
+        features: o.quick ? { spaces: ['domain'] } : undefined,
+        onProgress: (stage, doneN, total) => progress.update({ stage, done: doneN, total }),
+        // Above the bar, not through it.
+        onNote: (m) => progress.log(`synthset demo: ${m}`),
+      }));
       console.log(`\nsynthset demo${o.quick ? ' (quick: toy settings, figures not meaningful)' : ''}:`);
       for (const line of headlines(report)) console.log(`  ${line}`);
       console.log(`  report: ${join(out, 'report.html')}`);

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { join } from 'node:path';
 import { evaluate, featureSpaces, headlines, metricNames, type FeatureOptions } from '../eval/index.js';
 import { parseIntArg } from './data.js';
-import { createProgress } from './progress.js';
+import { withProgress } from './progress.js';
 
 interface EvalFlags { real?: string; realTest?: string; synthetic: string; out: string; metrics?: string; count: number; seed: number; seeds: number; classifierImages?: number; features?: string; incv3Samples?: number; quiet?: boolean }
 
@@ -33,20 +33,14 @@ export function registerEvalCommand(program: Command, engine: () => Promise<unkn
     .option('--quiet', 'no progress (for CI)')
     .action(async (o: EvalFlags) => {
       await engine();
-      const progress = o.quiet ? null : createProgress('eval');
       const metrics = o.metrics?.split(',').map((s) => s.trim()).filter(Boolean);
-      let report;
-      try {
-        report = await evaluate({
-          synthetic: o.synthetic, out: o.out, real: o.real, realTest: o.realTest, metrics, count: o.count, seed: o.seed, seeds: o.seeds,
-          classifier: o.classifierImages ? { images: o.classifierImages } : undefined,
-          features: featureOptions(o),
-          onProgress: (stage, done, total) => progress?.update({ stage, done, total }),
-          onNote: (m) => (progress ? progress.log(`synthset: ${m}`) : process.stderr.write(`synthset: ${m}\n`)),
-        });
-      } finally {
-        progress?.end();
-      }
+      const report = await withProgress('eval', o.quiet, (progress) => evaluate({
+        synthetic: o.synthetic, out: o.out, real: o.real, realTest: o.realTest, metrics, count: o.count, seed: o.seed, seeds: o.seeds,
+        classifier: o.classifierImages ? { images: o.classifierImages } : undefined,
+        features: featureOptions(o),
+        onProgress: (stage, done, total) => progress.update({ stage, done, total }),
+        onNote: (m) => progress.log(`synthset: ${m}`),
+      }));
       for (const line of headlines(report)) console.log(line);
       console.log(`report: ${join(o.out, 'report.html')} (figures in ${join(o.out, 'report.json')})`);
     });

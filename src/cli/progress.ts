@@ -108,3 +108,16 @@ export function createProgress(label: string, stream: Stream = process.stderr, n
     },
   };
 }
+
+/** Runs `job` with a progress display, ended however the job ends. Quiet: no display, and `log`
+ * lines still go to the stream. */
+export async function withProgress<T>(label: string, quiet: boolean | undefined, job: (p: Progress) => Promise<T>, stream: Stream = process.stderr): Promise<T> {
+  const p: Progress = quiet
+    ? { update: () => undefined, log: (line) => void stream.write(`${line}\n`), end: () => undefined }
+    : createProgress(label, stream);
+  try {
+    return await job(p);
+  } finally {
+    p.end();
+  }
+}

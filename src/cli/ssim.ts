@@ -12,7 +12,7 @@ import { openReal, openSynthetic, runSplits, type Opened } from '../eval/sources
 import { csvField } from '../io/csv.js';
 import { groupName, meanSsimToReal, rankBySsim, summarise, writeScoresCsv } from '../eval/ssim.js';
 import { parseIntArg } from './data.js';
-import { createProgress } from './progress.js';
+import { withProgress } from './progress.js';
 
 export interface SsimSources {
   /** A run dir, a generator folder, or an ImageFolder of synthetic images. */
@@ -133,12 +133,7 @@ export function registerSsimCommands(program: Command, engine: () => Promise<unk
     .option('--quiet', 'no progress (for CI)');
   const run = async <T>(o: Flags, job: (onProgress: SsimSources['onProgress']) => Promise<T>): Promise<T> => {
     await engine();
-    const progress = o.quiet ? null : createProgress('ssim');
-    try {
-      return await job((stage, done, total) => progress?.update({ stage, done, total }));
-    } finally {
-      progress?.end();
-    }
+    return withProgress('ssim', o.quiet, (progress) => job((stage, done, total) => progress.update({ stage, done, total })));
   };
   common(ssim.command('rank'))
     .description('score every synthetic image: mean SSIM to a sample of real images of its class, as CSV')
