@@ -10,6 +10,7 @@ import { writeAtomic } from '../data/cache.js';
 import { score, trainClassifier, type Scores } from './classifier.js';
 import { classNames } from './agreement.js';
 import { confusionSvg } from './plots.js';
+import type { ImageSet } from './image_set.js';
 import { registerMetric, type EvalContext } from './registry.js';
 
 export interface TstrOptions { seeds: number }
@@ -21,6 +22,16 @@ function summary(runs: Scores[], classes: string[]) {
   return { accuracy: mean, std, runs: acc, perClass: classNames(classes, runs[0].perClass), confusion: runs[0].confusion };
 }
 
+/** The fixed classifier trained on `set`, scored on the real held-out images, then freed. */
+function trainAndScore(ctx: EvalContext, set: ImageSet, seed: number, stage: string): Scores {
+  const c = trainClassifier(set, { ...ctx.options?.classifier, seed, onProgress: (e) => ctx.progress(stage, e.done, e.total) });
+  try {
+    return score(c, ctx.test);
+  } finally {
+    c.dispose();
+  }
+}
+
 export async function runTstr(ctx: EvalContext, o: TstrOptions = { seeds: 1 }) {
   const classes = ctx.train.classes;
   if (ctx.synthetic.classes.join('\n') !== classes.join('\n')) {
@@ -28,23 +39,10 @@ export async function runTstr(ctx: EvalContext, o: TstrOptions = { seeds: 1 }) {
   }
   const tstr: Scores[] = [], trtr: Scores[] = [];
   for (let s = 0; s < o.seeds; s++) {
-    const seed = ctx.seed + 1 + s;
-    const syn = trainClassifier(ctx.synthetic, { ...ctx.options?.classifier, seed, onProgress: (e) => ctx.progress(`tstr: classifier on synthetic, seed ${s + 1}/${o.seeds}`, e.done, e.total) });
-    try {
-      tstr.push(score(syn, ctx.test));
-    } finally {
-      syn.dispose();
-    }
-    if (s === 0) {
-      trtr.push(score(ctx.realClassifier(), ctx.test));
-    } else {
-      const real = trainClassifier(ctx.train, { ...ctx.options?.classifier, seed, onProgress: (e) => ctx.progress(`trtr: classifier on real, seed ${s + 1}/${o.seeds}`, e.done, e.total) });
-      try {
-        trtr.push(score(real, ctx.test));
-      } finally {
-        real.dispose();
-      }
-    }
+    const seed = ctx.seed + 1 + s, of = `seed ${s + 1}/${o.seeds}`;
+    tstr.push(trainAndScore(ctx, ctx.synthetic, seed, `tstr: classifier on synthetic, ${of}`));
+    // The first seed's real classifier is the shared one (agreement and the domain features use it).
+    trtr.push(s === 0 ? score(ctx.realClassifier(), ctx.test) : trainAndScore(ctx, ctx.train, seed, `trtr: classifier on real, ${of}`));
   }
   const t = summary(tstr, classes), r = summary(trtr, classes);
   mkdirSync(ctx.outDir, { recursive: true });
