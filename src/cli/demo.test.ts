@@ -33,6 +33,18 @@ test('demo --quick trains, evaluates and prints where the report is, with the he
     assert.equal(reuse.status, 0, reuse.stderr);
     assert.match(reuse.stderr, /reusing the finished run/);
     assert.equal(again('--steps', '0').status, 1, 'a step count below 1 is refused');
+
+    // The generator the error messages point to `synthset export` for: rebuilt from the checkpoint, it
+    // is the one the finished run saved.
+    const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { env: { ...process.env, SYNTHSET_NO_REEXEC: '1' }, encoding: 'utf8' });
+    const exported = join(t.dir, 'exported');
+    const ex = cli('export', out, '--out', exported);
+    assert.equal(ex.status, 0, ex.stderr);
+    assert.match(ex.stdout, new RegExp(`generator: ${exported}`));
+    assert.deepEqual(readFileSync(join(exported, 'weights.bin')), readFileSync(join(out, 'generator', 'weights.bin')));
+    const notRun = cli('export', t.dir);
+    assert.equal(notRun.status, 1);
+    assert.match(notRun.stderr, /is not a run dir \(no config\.json\)/);
   } finally {
     t.done();
   }

@@ -6,6 +6,7 @@ import { registerDataCommands } from './data.js';
 import { printError } from './errors.js';
 import { registerDemoCommand } from './demo.js';
 import { registerEvalCommand } from './eval.js';
+import { registerExportCommand } from './export.js';
 import { registerSsimCommands } from './ssim.js';
 import { registerTrainCommand } from './train.js';
 
@@ -51,6 +52,7 @@ registerTrainCommand(program, engine);
 registerEvalCommand(program, engine);
 registerDemoCommand(program, engine);
 registerSsimCommands(program, engine);
+registerExportCommand(program, engine);
 
 try {
   await program.parseAsync(process.argv);
