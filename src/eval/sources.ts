@@ -21,7 +21,8 @@ export interface SyntheticOptions {
   /** Images to generate from a generator (ignored for a folder of images). */
   count: number;
   seed: number;
-  /** Image size and channels for a folder of images (default: the real data's). */
+  /** Image size and channels a folder of images is decoded at (default 32 px RGB; the real sets are
+   * then opened at the same shape). */
   size?: number;
   channels?: 1 | 3;
   onProgress?: (done: number, total: number) => void;
