@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { imagesFromBytes } from '../engine/index.js';
 import type { ImageCache } from './cache.js';
-import { rng, shuffle } from './split.js';
+import { rng, shuffle } from '../util/random.js';
 
 export interface BatchOptions {
   batchSize: number;

@@ -10,9 +10,10 @@
 import { createHash } from 'node:crypto';
 import {
   accessSync, closeSync, constants, existsSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, read, readFileSync,
-  readSync, renameSync, rmSync, statSync, writeFileSync, writeSync,
+  readSync, renameSync, rmSync, statSync, writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { writeAtomic } from '../util/atomic.js';
 import { ProblemLog, type Problem } from './errors.js';
 import type { ImageSpec } from './image.js';
 import { userCacheDir, type Dataset, type ImageList } from './registry.js';
@@ -58,13 +59,6 @@ export interface CacheHeader {
 interface Journal { key: string; next: number; bytes: number; items: number[]; problems: Problem[] }
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
-
-/** Writes a file so that readers see either the old content or the complete new one. */
-export function writeAtomic(file: string, data: string | Uint8Array): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, file);
-}
 
 function listOf(ds: Dataset, domain: 'A' | 'B'): ImageList {
   if (domain === 'A') return ds;

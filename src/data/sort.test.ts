@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { initEngine } from '../engine/index.js';
 import { augment, decide, flatNames, sortFolder, UNKNOWN } from './sort.js';
-import { rng as mulberry } from './split.js';
+import { rng as mulberry } from '../util/random.js';
 
 const SIDE = 48;
 const CLASSES = { circle: [220, 40, 40], square: [40, 200, 60], triangle: [50, 70, 230] } as const;

@@ -6,9 +6,9 @@ import * as tf from '@tensorflow/tfjs';
 import { copyFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { FusedAdamOptimizer } from '../engine/index.js';
-import { csvField } from '../io/csv.js';
+import { csvField } from '../util/text.js';
 import { ProblemLog, type Problem } from './errors.js';
-import { rng } from './split.js';
+import { rng } from '../util/random.js';
 import { checkSpec, decodeImage, DEFAULT_SPEC, type ImageSpec } from './image.js';
 import { IMAGE_EXTENSIONS, listImages, listSubfolders } from './scan.js';
 

@@ -3,28 +3,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeAtomic, type ImageCache } from './cache.js';
-
-/** Small fast seeded generator (mulberry32): the same seed gives the same stream everywhere. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Fisher-Yates in place. */
-export function shuffle<T>(xs: T[], rand: () => number): T[] {
-  for (let i = xs.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [xs[i], xs[j]] = [xs[j], xs[i]];
-  }
-  return xs;
-}
+import { type ImageCache } from './cache.js';
+import { writeAtomic } from '../util/atomic.js';
+import { rng, shuffle } from '../util/random.js';
 
 export interface SplitOptions { holdout?: number; seed?: number }
 export interface Split { train: number[]; holdout: number[] }

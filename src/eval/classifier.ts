@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { FusedAdamOptimizer, imagesFromBytes } from '../engine/index.js';
 import { SynthsetBatchNorm, SynthsetConv2D } from '../layers/index.js';
-import { rng, shuffle } from '../data/split.js';
+import { rng, shuffle } from '../util/random.js';
 import { chunks, imagesOf, type ImageSet } from './image_set.js';
 
 export interface ClassifierOptions {

@@ -2,7 +2,7 @@
 // Library, CLI and demo all call `evaluate`.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writeAtomic } from '../data/cache.js';
+import { writeAtomic } from '../util/atomic.js';
 import { trainClassifier, type Classifier, type ClassifierOptions } from './classifier.js';
 import { assertComparable } from './image_set.js';
 import { disposeInception, type FeatureOptions } from './features.js';

@@ -9,7 +9,7 @@
 // Features are computed once per (space, set, sample size) within one evaluation, so fd, kid and
 // prdc share them, on a seeded subsample: InceptionV3 costs ~6 GFLOP per image.
 import * as tf from '@tensorflow/tfjs';
-import { rng, shuffle } from '../data/split.js';
+import { rng, shuffle } from '../util/random.js';
 import { embed } from './classifier.js';
 import { chunks, imagesOf, subset, type ImageSet } from './image_set.js';
 import type { EvalContext } from './registry.js';

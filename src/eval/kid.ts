@@ -3,7 +3,7 @@
 // cubic polynomial kernel k(x, y) = (xᵀy / d + 1)³, averaged over random subsets. Unlike FD it has
 // no bias that depends on the sample size, so it is the one to read on small sets: its expectation
 // is 0 when both sets come from one distribution, and single estimates may then be negative.
-import { rng } from '../data/split.js';
+import { rng } from '../util/random.js';
 import { compareSets, assertFeaturePair, type FeatureContext, type Features } from './features.js';
 import { forEachDistanceBlock, matrixRows, pickRows, type Rows } from './neighbours.js';
 import { registerMetric } from './registry.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { rng } from '../data/split.js';
+import { rng } from '../util/random.js';
 import { initEngine } from '../engine/index.js';
 import { memorySet } from './image_set.js';
 import { matrixRows, nearest, pickRows, pixelRows, type Rows } from './neighbours.js';

@@ -1,10 +1,10 @@
 // Pictures for reports: a confusion matrix as SVG (sharp turns it into PNG; report.html inlines it)
 // and line charts of training curves rendered by vega-lite to static SVG, so the HTML report needs
 // no script and opens offline.
+import { escapeHtml as esc } from '../util/text.js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 
-export const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 /** Rows = true class, columns = predicted; cells shaded by the share of their row. */
 export function confusionSvg(m: number[][], classes: string[], title: string): string {

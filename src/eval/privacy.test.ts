@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { rng } from '../data/split.js';
+import { rng } from '../util/random.js';
 import { initEngine } from '../engine/index.js';
 import { trainClassifier, type Classifier } from './classifier.js';
 import { memorySet, type ImageSet } from './image_set.js';

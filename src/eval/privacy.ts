@@ -19,8 +19,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { writeAtomic } from '../data/cache.js';
-import { rng, shuffle } from '../data/split.js';
+import { writeAtomic } from '../util/atomic.js';
+import { rng, shuffle } from '../util/random.js';
 import { embed } from './classifier.js';
 import { assertComparable, type ImageSet } from './image_set.js';
 import { matrixRows, nearest, pickRows, pixelRows, type Rows } from './neighbours.js';

@@ -5,7 +5,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readMetrics } from '../train/metrics.js';
-import { confusionSvg, esc, histogramSvg, lineChartSvg } from './plots.js';
+import { escapeHtml as esc } from '../util/text.js';
+import { confusionSvg, histogramSvg, lineChartSvg } from './plots.js';
 
 type Json = Record<string, unknown>;
 const pct = (v: unknown) => (typeof v === 'number' ? `${(100 * v).toFixed(1)} %` : '–');

@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { ssim as ssimJs } from 'ssim.js';
 import { folderName, ssimRank, ssimSelect } from '../cli/ssim.js';
 import { tempDir } from '../data/test_images.js';
-import { rng } from '../data/split.js';
+import { rng } from '../util/random.js';
 import { initEngine } from '../engine/index.js';
 import { imagesOf, memorySet, subset, type ImageSet } from './image_set.js';
 import { getMetric, type EvalContext } from './registry.js';

@@ -16,10 +16,10 @@
 // as one fused loop: a dozen broadcast tensor passes over them measured ~7x slower.
 import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
-import { writeAtomic } from '../data/cache.js';
+import { writeAtomic } from '../util/atomic.js';
 import { OneDnnBackend } from '../engine/backend.js';
-import { rng } from '../data/split.js';
-import { csvField } from '../io/csv.js';
+import { rng } from '../util/random.js';
+import { csvField } from '../util/text.js';
 import { assertComparable, type ImageSet } from './image_set.js';
 import { registerMetric } from './registry.js';
 

@@ -1,5 +1,5 @@
 // Gaussian feature clouds for the fd, kid and prdc tests: known means and covariances, seeded.
-import { rng } from '../data/split.js';
+import { rng } from '../util/random.js';
 import type { Features } from './features.js';
 
 export function gaussian(seed: number): () => number {

@@ -1,7 +1,7 @@
 // Procedural labelled images for the eval tests: four shape classes (horizontal bars, vertical bars,
 // a filled disc, a hollow square) at random positions, sizes and grey levels on noise, so a
 // classifier has something real to learn and each class has many distinct images.
-import { rng } from '../data/split.js';
+import { rng } from '../util/random.js';
 import { memorySet, type ImageSet } from './image_set.js';
 
 export const SHAPE_CLASSES = ['hbars', 'vbars', 'disc', 'square'];

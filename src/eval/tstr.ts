@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { writeAtomic } from '../data/cache.js';
+import { writeAtomic } from '../util/atomic.js';
 import { score, trainClassifier, type Scores } from './classifier.js';
 import { classNames } from './agreement.js';
 import { confusionSvg } from './plots.js';

@@ -7,9 +7,9 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '../layers/index.js';
-import { writeAtomic } from '../data/cache.js';
+import { writeAtomic } from '../util/atomic.js';
 import { generatorInputs } from '../models/family.js';
-import { mixSeed, normals } from '../train/seed.js';
+import { mixSeed, normals } from '../util/random.js';
 import { memorySet, toBytes, type ImageSet } from '../eval/image_set.js';
 
 export interface GeneratorMeta {

@@ -6,14 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { GanLoss } from '../losses/index.js';
 import { stopGradient } from '../engine/index.js';
+import { subSeed } from '../util/random.js';
 import type { GanModel, StepContext, TrainBatch } from './family.js';
-
-/** A well-spread sub-seed per purpose, so the draws of one step never overlap each other or the next step's. */
-export function subSeed(seed: number, k: number): number {
-  let h = Math.imul((seed >>> 0) ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(k + 1, 0xc2b2ae35);
-  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
-  return ((h ^ (h >>> 15)) >>> 0) % 2147483647;
-}
 
 /** Successive seeds for the layers of one network, all derived from the family's seed. */
 export function seeder(seed: number): () => number {

@@ -3,7 +3,7 @@
 // one G forward, and gradients are taken over explicit variable lists.
 import * as tf from '@tensorflow/tfjs';
 import { FusedAdamOptimizer, stopGradient } from '../engine/index.js';
-import { subSeed } from './adversarial.js';
+import { subSeed } from '../util/random.js';
 import { getLoss, isLossName, lossNames, type GanLoss } from '../losses/index.js';
 import type { FamilyContext, GanFamily, GanModel, StepContext, TrainBatch } from './family.js';
 import { buildDiscriminator, buildGenerator, type NetShape } from './dcgan_nets.js';

@@ -3,7 +3,7 @@
 // random parameters are drawn in JS from the seed of the call and enter the graph as constants:
 // the same seed gives the same augmentation on any backend, and only the images carry gradients.
 import * as tf from '@tensorflow/tfjs';
-import { rng } from '../data/split.js';
+import { rng } from '../util/random.js';
 
 export const AUGMENT_OPS = ['color', 'translation', 'cutout'] as const;
 export type AugmentOp = (typeof AUGMENT_OPS)[number];

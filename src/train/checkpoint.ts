@@ -6,10 +6,10 @@
 // A checkpoint is written into a temp dir, renamed to ckpt-<step>, and only then does latest.json
 // point at it; older checkpoints go last. A kill at any point leaves latest.json naming a complete
 // checkpoint (or the previous one).
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { writeAtomic } from '../data/cache.js';
+import { renameDurable, syncDir, writeAtomic, writeDurable } from '../util/atomic.js';
 
 export interface LoopState {
   /** Steps trained. */
@@ -89,16 +89,17 @@ export async function saveCheckpoint(runDir: string, state: LoopState, t: Traina
   const tmp = join(runDir, `${name}.tmp-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  writeFileSync(join(tmp, 'tensors.bin'), bytes);
+  writeDurable(join(tmp, 'tensors.bin'), bytes);
   hooks.midWrite?.();
   const file: StateFile = { version: VERSION, state, tensors: entries };
-  writeFileSync(join(tmp, 'state.json'), JSON.stringify(file));
+  writeDurable(join(tmp, 'state.json'), JSON.stringify(file));
+  syncDir(tmp);
   hooks.beforeCommit?.();
   const final = join(runDir, name);
   // Re-saving the same step (after a rollback) replaces it; latest.json cannot name it meanwhile
   // unless it is the current checkpoint, in which case the old copy is as good as the new one.
   if (existsSync(final)) rmSync(final, { recursive: true, force: true });
-  renameSync(tmp, final);
+  renameDurable(tmp, final);
   writeAtomic(join(runDir, LATEST), JSON.stringify({ dir: name, step: state.step }));
   for (const d of readdirSync(runDir)) {
     if (d !== name && /^ckpt-\d+(\.tmp-\d+)?$/.test(d)) rmSync(join(runDir, d), { recursive: true, force: true });

@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { writeAtomic } from '../data/cache.js';
+import { writeAtomic } from '../util/atomic.js';
 import { saveGenerator } from '../io/generator.js';
 import type { GanModel, StepContext } from '../models/index.js';
 import { diffAugment } from './augment.js';

@@ -1,7 +1,7 @@
 // metrics.jsonl: one JSON object per logged step, "step" first. Values of the steps in between are
 // averaged into the next line, so a sparse log still reflects every step.
 import { appendFileSync, readFileSync } from 'node:fs';
-import { writeAtomic } from '../data/cache.js';
+import { writeAtomic } from '../util/atomic.js';
 
 export type MetricsRecord = { step: number } & Record<string, number>;
 

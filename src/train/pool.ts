@@ -3,7 +3,7 @@
 // images live in plain Float32Arrays, not tensors, so the pool never adds to the tensor count and
 // checkpoints copy it as bytes. Every draw comes from the seed of the call, so resumes repeat.
 import * as tf from '@tensorflow/tfjs';
-import { rng } from '../data/split.js';
+import { rng } from '../util/random.js';
 
 export interface PoolOptions { size: number; p: number }
 

@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import gifenc from 'gifenc';
 import sharp from 'sharp';
-import { writeAtomic } from '../data/cache.js';
+import { writeAtomic } from '../util/atomic.js';
 import { generatorInputs } from '../models/family.js';
-import { mixSeed, normals, SEED } from './seed.js';
+import { mixSeed, normals } from '../util/random.js';
+import { SEED } from './seed.js';
 
 export interface SampleLayout {
   rows: number;

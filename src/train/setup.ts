@@ -4,7 +4,8 @@ import { getFamily, type FamilyContext, type GanFamily } from '../models/index.j
 import type { GeneratorMeta } from '../io/generator.js';
 import type { TrainConfig } from './config.js';
 import type { TrainData } from './data.js';
-import { mixSeed, SEED } from './seed.js';
+import { mixSeed } from '../util/random.js';
+import { SEED } from './seed.js';
 
 export interface RunSetup { family: GanFamily; conditional: boolean; ctx: FamilyContext }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { rng } from '../data/split.js';
+import { rng } from '../util/random.js';
 import { tempDir } from '../data/test_images.js';
 import { FusedAdamOptimizer, initEngine } from '../engine/index.js';
 import { diffAugment } from './augment.js';
