@@ -4,7 +4,7 @@
 // moving-average rule as tf.layers.batchNormalization, so results match it; registered for
 // serialisation so a saved generator reloads with only src/layers imported.
 import * as tf from '@tensorflow/tfjs';
-import { batchNormTrain } from '../engine/index.js';
+import { batchNormTrain } from '../engine/ops/batch_norm_op.js';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
 

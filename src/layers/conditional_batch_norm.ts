@@ -4,7 +4,7 @@
 // With numClasses 0 it is plain batch normalisation with one gamma/beta. Training calls use the
 // engine's fused batchNormTrain (one kernel each way; not twice differentiable, fine in G).
 import * as tf from '@tensorflow/tfjs';
-import { batchNormTrain } from '../engine/index.js';
+import { batchNormTrain } from '../engine/ops/batch_norm_op.js';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
 

@@ -4,7 +4,7 @@
 // over training steps, is saved with the model and travels with getWeights/setWeights. Inference
 // calls reuse `u` without updating it, so evaluating D never changes it.
 import * as tf from '@tensorflow/tfjs';
-import { stopGradient } from '../engine/index.js';
+import { stopGradient } from '../engine/ops/stop_gradient.js';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
 

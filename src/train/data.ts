@@ -9,6 +9,7 @@ import { isBuiltin } from '../data/kinds/builtin.js';
 import { loadSplit } from '../data/split.js';
 import type { TrainBatch } from '../models/family.js';
 import type { TrainConfig } from './config.js';
+import type { DataSummary } from '../run/data_summary.js';
 
 export interface TrainData {
   cache: ImageCache;
@@ -91,4 +92,19 @@ export class BatchStream {
     if (this.gen) await this.gen.return(undefined);
     this.gen = null;
   }
+}
+
+/** The counts-only description of the data saved as <run>/data.json. */
+export function summarizeData(cfg: TrainConfig, data: TrainData): DataSummary {
+  const labels = data.cache.labels;
+  const counts: Record<string, number> = {};
+  if (labels) {
+    for (const c of data.present) counts[data.classes[c]] = 0;
+    for (const r of data.rows) counts[data.classes[labels[r]]] = (counts[data.classes[labels[r]]] ?? 0) + 1;
+  }
+  return {
+    format: 'synthset-data-summary', version: 1, source: cfg.data, classes: data.classes, present: data.present, counts,
+    trainImages: data.rows.length, holdoutImages: data.holdout.length, channels: data.channels, size: cfg.size,
+    labelled: !!labels, hash: data.hash,
+  };
 }

@@ -10,7 +10,8 @@ import type { GanModel, StepContext } from '../models/index.js';
 import { diffAugment } from './augment.js';
 import { loadCheckpoint, saveCheckpoint, type LoopState, type SaveHooks, type Trainable } from './checkpoint.js';
 import { readConfigFile, validateConfig, type TrainConfig } from './config.js';
-import { BatchStream, openTrainData, type StreamBatch } from './data.js';
+import { BatchStream, openTrainData, summarizeData, type StreamBatch } from './data.js';
+import { writeDataSummary } from '../run/data_summary.js';
 import { EmaGenerator } from './ema.js';
 import { MetricsLog, type MetricsRecord } from './metrics.js';
 import { ImagePool } from './pool.js';
@@ -89,7 +90,8 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
   let stream: BatchStream | null = null;
   let fixed: { z: tf.Tensor2D; oneHot: tf.Tensor2D | null } | null = null;
   try {
-    const { family, conditional, ctx } = runSetup(cfg, data);
+    const summary = summarizeData(cfg, data);
+    const { family, conditional, ctx } = runSetup(cfg, summary);
     for (const p of data.problems) cb.onNote?.(`skipped ${p.file}: ${p.reason}`);
     if (conditional && (!data.cache.labels || data.present.length < 2)) {
       throw new TrainError(`Family ${cfg.family} is conditional and needs labelled data with at least 2 classes; ${cfg.data} has ${data.cache.labels ? data.present.length : 'no'} class${data.present.length === 1 ? '' : 'es'} with training images.`);
@@ -123,6 +125,7 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
       state = { step: 0, epoch: 0, position: 0, lrScale: 1, rolledBack: false, dataHash: data.hash, config: cfg };
     }
     writeAtomic(join(runDir, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`);
+    writeDataSummary(runDir, summary);
     applyLr(state.lrScale);
     const startStep = state.step;
     cb.onStart?.({ runDir, step: state.step, steps: cfg.steps, trainImages: data.rows.length, family: cfg.family, resumed: !!opts.resume });
@@ -225,7 +228,7 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
     if (lastSaved !== state.step || opts.resume) await save();
     if (lastSample !== state.step) await sample();
     const gif = await writeSamplesGif(samplesDir, join(runDir, 'samples.gif'));
-    await saveGenerator(join(runDir, 'generator'), ema?.model ?? m.generator, generatorMeta(cfg, data, conditional, state.step));
+    await saveGenerator(join(runDir, 'generator'), ema?.model ?? m.generator, generatorMeta(cfg, summary, conditional, state.step));
     return { runDir, step: state.step, stopped, metrics: metrics.file, gif };
   } finally {
     await stream?.close();

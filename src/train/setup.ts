@@ -3,15 +3,18 @@
 import { getFamily, type FamilyContext, type GanFamily } from '../models/index.js';
 import type { GeneratorMeta } from '../io/generator.js';
 import type { TrainConfig } from './config.js';
-import type { TrainData } from './data.js';
+import type { DataSummary } from '../run/data_summary.js';
 import { mixSeed } from '../util/random.js';
 import { SEED } from './seed.js';
 
 export interface RunSetup { family: GanFamily; conditional: boolean; ctx: FamilyContext }
 
-export function runSetup(cfg: TrainConfig, data: TrainData): RunSetup {
+/** What the setup needs of the data: the saved summary, or an open TrainData's equivalent fields. */
+export type SetupData = Pick<DataSummary, 'classes' | 'present' | 'channels' | 'labelled'>;
+
+export function runSetup(cfg: TrainConfig, data: SetupData): RunSetup {
   const family = getFamily(cfg.family);
-  const dataClasses = data.cache.labels && data.present.length >= 2 ? data.classes.length : 0;
+  const dataClasses = data.labelled && data.present.length >= 2 ? data.classes.length : 0;
   const conditional = typeof family.conditional === 'function' ? family.conditional(cfg.options, dataClasses) : family.conditional;
   const ctx: FamilyContext = {
     size: cfg.size, channels: data.channels, numClasses: conditional ? data.classes.length : 0, zDim: cfg.zDim,
@@ -20,7 +23,7 @@ export function runSetup(cfg: TrainConfig, data: TrainData): RunSetup {
   return { family, conditional, ctx };
 }
 
-export function generatorMeta(cfg: TrainConfig, data: TrainData, conditional: boolean, step: number): GeneratorMeta {
+export function generatorMeta(cfg: TrainConfig, data: SetupData, conditional: boolean, step: number): GeneratorMeta {
   return {
     format: 'synthset-generator', version: 1, family: cfg.family, size: cfg.size, channels: data.channels, zDim: cfg.zDim,
     classes: data.classes, conditional, present: conditional ? data.present : [], step,

@@ -2,42 +2,12 @@
 // (moments + batchNorm, differentiated op by op) costs a dozen kernels forward and more backward.
 // Statistics are per channel (last axis); the mean/variance outputs carry no gradient, as they
 // only feed moving averages. Not twice differentiable: keep it out of critics with gradient penalty.
-import {
-  engine, getBackend, getKernel, registerGradient, moments, batchNorm, util,
-  type KernelConfig, type Tensor, type TensorInfo,
-} from '@tensorflow/tfjs-core';
+import { util, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
 import { kernel } from '../kernels/common.js';
 import type { OneDnnBackend } from '../backend.js';
 import type { NativeAddon } from '../native.js';
-
-export const BN_TRAIN = 'SynthsetBatchNormTrain';
-export const BN_GRAD = 'SynthsetBatchNormGrad';
-
-export interface BatchNormResult { y: Tensor; mean: Tensor; variance: Tensor }
-
-/** y = gamma * (x - mean) / sqrt(var + eps) + beta with batch statistics over all but the last axis. */
-export function batchNormTrain(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-3): BatchNormResult {
-  if (getKernel(BN_TRAIN, getBackend())) {
-    const [y, mean, variance] = engine().runKernel(BN_TRAIN, { x, scale: gamma, offset: beta }, { eps }) as Tensor[];
-    return { y, mean, variance };
-  }
-  const axes = x.shape.slice(0, -1).map((_, i) => i);
-  const m = moments(x, axes);
-  return { y: batchNorm(x, m.mean, m.variance, beta, gamma, eps), mean: m.mean, variance: m.variance };
-}
-
-registerGradient({
-  kernelName: BN_TRAIN,
-  inputsToSave: ['x', 'scale'],
-  outputsToSave: [false, true, true],
-  gradFunc: (dys, saved, attrs) => {
-    const [dy] = dys as Tensor[];
-    const [x, scale, mean, variance] = saved;
-    // One backward kernel yields all three gradients; computed here, inside the backward scope.
-    const [dx, dscale, dshift] = engine().runKernel(BN_GRAD, { x, dy, mean, variance, scale }, attrs) as Tensor[];
-    return { x: () => dx, scale: () => dscale, offset: () => dshift };
-  },
-});
+import { BN_TRAIN, BN_GRAD } from './batch_norm_op.js';
+export { BN_TRAIN, BN_GRAD, batchNormTrain, type BatchNormResult } from './batch_norm_op.js';
 
 type Vals = (t: TensorInfo) => Float32Array;
 
