@@ -1,0 +1,149 @@
+// `generate`: a bundle to an ImageFolder <out>/<class>/<index>.png with manifest.csv/.jsonl.
+// Image i depends only on (seed, i), so shards (contiguous index ranges) merge by copying and a
+// re-run rewrites identical bytes. Finished files are kept (each is written atomically), so an
+// interrupted run resumes; manifests are rebuilt from the indices at the end. PNG encoding runs on
+// sharp's threads while the next batch's forward pass runs on this one.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import sharp from 'sharp';
+import { writeAtomic } from '../util/atomic.js';
+import { csvField } from '../util/text.js';
+import { checkClasses, generateBytes, loadGenerator, type LoadedGenerator } from './generator.js';
+import type { BundleManifest } from './manifest.js';
+import { classOf } from './sampling.js';
+import { shardRange, type Shard } from './shard.js';
+
+export interface Bundle { dir: string; manifest: BundleManifest; generator: LoadedGenerator; dispose(): void }
+
+/** Opens a bundle, checking every model file against the manifest's sha256. */
+export async function loadBundle(dir: string): Promise<Bundle> {
+  const root = resolve(dir);
+  const file = join(root, 'manifest.json');
+  let manifest: BundleManifest;
+  try {
+    manifest = JSON.parse(readFileSync(file, 'utf8')) as BundleManifest;
+  } catch (err) {
+    throw new Error(`${file}: cannot read a bundle manifest (${(err as Error).message.split('\n')[0]}). Make a bundle with \`synthset export --run <run> --out <bundle>\`.`);
+  }
+  if (manifest.format !== 'synthset-bundle') throw new Error(`${file}: not a synthset bundle manifest (format ${JSON.stringify(manifest.format)}).`);
+  for (const f of manifest.model) {
+    const p = join(root, f.path);
+    if (!existsSync(p)) throw new Error(`${root}: ${f.path} is missing; copy the whole bundle folder.`);
+    const h = createHash('sha256').update(readFileSync(p)).digest('hex');
+    if (h !== f.sha256) throw new Error(`${p}: sha256 ${h.slice(0, 12)}… differs from the manifest's ${f.sha256.slice(0, 12)}…: the file is damaged or was changed; copy the bundle again.`);
+  }
+  if (manifest.input.kind !== 'latent') throw new Error(`${root}: a ${manifest.family} bundle translates images (input kind "${manifest.input.kind}"); this synthset version generates from latent bundles only.`);
+  const generator = await loadGenerator(root);
+  return { dir: root, manifest, generator, dispose: () => generator.model.dispose() };
+}
+
+export interface GenerateFolderOptions {
+  bundle: string | Bundle;
+  perClass: number;
+  seed?: number;
+  out: string;
+  shard?: Shard;
+  batchSize?: number;
+  onProgress?: (done: number, total: number) => void;
+  /** Stops after the current batch (finished files stay; a re-run continues). */
+  signal?: AbortSignal;
+}
+
+export interface ManifestRow { file: string; class: string; classId: number; seed: number; index: number }
+
+export interface GenerateFolderResult {
+  out: string; total: number; written: number; kept: number; shard: Shard; manifests: string[]; stopped: boolean;
+}
+
+export const UNLABELLED = 'unlabelled';
+/** The forward-pass batch; keep it fixed across the shards and resumes of one set. */
+export const GENERATE_BATCH = 64;
+
+/** The file of image i (relative to the output folder). */
+export function imageFile(name: string, i: number, total: number): string {
+  return `${name}/${String(i).padStart(Math.max(6, String(total - 1).length), '0')}.png`;
+}
+
+export async function generateFolder(o: GenerateFolderOptions): Promise<GenerateFolderResult> {
+  if (!(Number.isInteger(o.perClass) && o.perClass >= 1)) throw new Error(`--per-class must be a positive integer, got ${o.perClass}.`);
+  const seed = o.seed ?? 0;
+  if (!(Number.isInteger(seed) && seed >= 0)) throw new Error(`--seed must be a non-negative integer, got ${seed}.`);
+  const bundle = typeof o.bundle === 'string' ? await loadBundle(o.bundle) : o.bundle;
+  try {
+    const g = bundle.generator, meta = g.meta;
+    const classes = meta.conditional ? meta.present : [];
+    checkClasses(meta, classes);
+    const k = Math.max(1, classes.length), total = o.perClass * k;
+    const shard = o.shard ?? { index: 0, count: 1 };
+    const { first, end } = shardRange(total, shard);
+    const out = resolve(o.out);
+    const nameOf = (i: number) => (meta.conditional ? meta.classes[classOf(i, classes)] : UNLABELLED);
+    checkOrWriteStamp(out, bundle, seed);
+    for (const c of meta.conditional ? classes.map((c) => meta.classes[c]) : [UNLABELLED]) mkdirSync(join(out, c), { recursive: true });
+
+    const rows: ManifestRow[] = [];
+    const todo: number[] = [];
+    for (let i = first; i < end; i++) {
+      const file = imageFile(nameOf(i), i, total);
+      rows.push({ file, class: nameOf(i), classId: meta.conditional ? classOf(i, classes) : -1, seed, index: i });
+      if (!existsSync(join(out, file))) todo.push(i);
+    }
+    const kept = rows.length - todo.length;
+    const batch = o.batchSize ?? GENERATE_BATCH;
+    const px = meta.size * meta.size * meta.channels;
+    let done = kept, stopped = false;
+    o.onProgress?.(done, rows.length);
+    let pending: Promise<void> = Promise.resolve();
+    let inFlight = 0;
+    const settle = async () => {
+      await pending; // the previous batch's PNGs were encoding during this forward pass
+      done += inFlight;
+      if (inFlight) o.onProgress?.(done, rows.length);
+      inFlight = 0;
+    };
+    for (let s = 0; s < todo.length; s += batch) {
+      if (o.signal?.aborted) { stopped = true; break; }
+      const idx = todo.slice(s, s + batch);
+      // Padded to one fixed batch shape: the backend then runs the same kernels on every batch, so
+      // an image's bytes do not depend on which others share its batch (shards, resumes).
+      const padded = idx.concat(Array(batch - idx.length).fill(idx[0]));
+      const { bytes } = generateBytes(g, seed, padded, classes);
+      await settle();
+      inFlight = idx.length;
+      pending = Promise.all(idx.map(async (i, j) => {
+        const png = await sharp(bytes.subarray(j * px, (j + 1) * px), { raw: { width: meta.size, height: meta.size, channels: meta.channels } })
+          .png({ compressionLevel: 6, adaptiveFiltering: false, palette: false }).toBuffer();
+        writeAtomic(join(out, imageFile(nameOf(i), i, total)), png);
+      })).then(() => undefined);
+    }
+    await settle();
+    const written = done - kept;
+    if (stopped) return { out, total, written, kept, shard, manifests: [], stopped };
+    const base = shard.count === 1 ? 'manifest' : `manifest.shard-${pad(shard.index, shard.count)}-of-${pad(shard.count, shard.count)}`;
+    const csv = `file,class,class_id,seed,index\n${rows.map((r) => [csvField(r.file), csvField(r.class), r.classId, r.seed, r.index].join(',')).join('\n')}\n`;
+    const jsonl = rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+    writeAtomic(join(out, `${base}.csv`), csv);
+    writeAtomic(join(out, `${base}.jsonl`), jsonl);
+    return { out, total, written, kept, shard, manifests: [join(out, `${base}.csv`), join(out, `${base}.jsonl`)], stopped };
+  } finally {
+    if (typeof o.bundle === 'string') bundle.dispose();
+  }
+}
+
+const pad = (n: number, count: number) => String(n).padStart(Math.max(4, String(count).length), '0');
+
+/** generate.json pins the folder to one bundle and seed, so a resume or merge never mixes sets. */
+function checkOrWriteStamp(out: string, bundle: Bundle, seed: number): void {
+  const weights = bundle.manifest.model.map((f) => f.sha256).join(',');
+  const stamp = { format: 'synthset-generated', bundleWeights: weights, family: bundle.manifest.family, seed };
+  const file = join(out, 'generate.json');
+  if (existsSync(file)) {
+    const old = JSON.parse(readFileSync(file, 'utf8')) as typeof stamp;
+    if (old.bundleWeights !== weights) throw new Error(`${out} holds images of another generator (generate.json): choose another --out, or delete the folder to start over.`);
+    if (old.seed !== seed) throw new Error(`${out} holds images generated with --seed ${old.seed}, not ${seed}: use --seed ${old.seed} to continue it, or another --out.`);
+    return;
+  }
+  mkdirSync(out, { recursive: true });
+  writeAtomic(file, `${JSON.stringify(stamp, null, 2)}\n`);
+}
