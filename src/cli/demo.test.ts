@@ -22,6 +22,12 @@ test('demo --quick trains, evaluates and prints where the report is, with the he
     assert.match(r.stdout, /TSTR [\d.]+% vs TRTR [\d.]+%/);
     assert.match(r.stdout, new RegExp(`report: ${join(out, 'report', 'report.html').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
 
+    assert.match(r.stdout, /bundle: .*bundle/);
+    assert.match(r.stdout, /synthetic set: .*synthetic \(100 images, 10 per class/);
+    assert.ok(existsSync(join(out, 'bundle', 'index.html')));
+    assert.match(readFileSync(join(out, 'bundle', 'MODEL_CARD.md'), 'utf8'), /### tstr/);
+    assert.equal(readFileSync(join(out, 'synthetic', 'manifest.csv'), 'utf8').trim().split('\n').length, 101);
+
     // A larger --steps trains the finished run on from its checkpoint; the same steps again reuse it.
     const again = (...args: string[]) => spawnSync(process.execPath, [BIN, 'demo', '--quick', '--out', out, '--quiet', ...args], { env: { ...process.env, SYNTHSET_NO_REEXEC: '1' }, encoding: 'utf8' });
     const more = again('--steps', '70');

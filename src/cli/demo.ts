@@ -2,11 +2,13 @@
 // conditional GAN on Fashion-MNIST at 32 px, evaluates it against the real train/holdout split, and
 // prints where the report is and its headline figures. `--quick` is the same pipeline at toy size
 // (a test runs it). A finished demo run is reused; an interrupted one resumes.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { evaluate, headlines } from '../eval/index.js';
 import { loadCheckpoint, resolveConfig, resumeConfig, train, type TrainConfig } from '../train/index.js';
+import { exportBundle } from '../io/bundle.js';
+import { generateFolder } from '../io/generate.js';
 import { withProgress } from './progress.js';
 import { trainProgress } from './train.js';
 import { parseIntArg } from './data.js';
@@ -70,5 +72,22 @@ export function registerDemoCommand(program: Command, engine: () => Promise<{ ba
       for (const line of headlines(report)) console.log(`  ${line}`);
       console.log(`  report: ${join(out, 'report.html')}`);
       console.log(`  samples: ${join(runDir, 'samples.gif')}; generator: ${join(runDir, 'generator')}`);
+      // The release: the bundle (after the report, so its model card carries the figures) and a labelled set from it.
+      const rel = await releaseDemo(runDir, o.quick ? 10 : 100, !!o.quiet);
+      console.log(`  bundle: ${rel.bundle} (open index.html from a static server: python3 -m http.server -d ${rel.bundle})`);
+      console.log(`  synthetic set: ${rel.set} (${rel.images} images, ${rel.perClass} per class; ${join(rel.set, 'manifest.csv')})`);
     });
+}
+
+/** The demo's last act: export the bundle and generate `perClass` images per class from it. */
+export async function releaseDemo(runDir: string, perClass: number, quiet: boolean): Promise<{ bundle: string; set: string; images: number; perClass: number }> {
+  const { dir, manifest } = await exportBundle(runDir, join(runDir, 'bundle'));
+  const set = join(runDir, 'synthetic');
+  // A run trained on since the last demo has a new generator: its old set goes.
+  const stamp = join(set, 'generate.json');
+  if (existsSync(stamp) && JSON.parse(readFileSync(stamp, 'utf8')).bundleWeights !== manifest.model.map((f) => f.sha256).join(',')) rmSync(set, { recursive: true });
+  const r = await withProgress('generate', quiet, (p) => generateFolder({
+    bundle: dir, perClass, seed: 0, out: set, onProgress: (done, total) => p.update({ done, total }),
+  }));
+  return { bundle: dir, set: r.out, images: r.total, perClass };
 }

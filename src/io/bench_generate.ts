@@ -1,0 +1,51 @@
+// Generation throughput (`npm run bench -- --generate`): a DCGAN-size generator (the dcgan family's
+// default width, z 100, RGB) writing PNGs through generateFolder, against its forward pass alone
+// (predict + reading the pixels back) on the same batch. The gap is what PNG encoding and file
+// writes cost beyond what overlapping them with the next forward pass hides.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { getFamily } from '../models/index.js';
+import { GENERATE_BATCH, generateFolder, type Bundle } from './generate.js';
+import { generateBytes, type GeneratorMeta } from './generator.js';
+
+export interface GenerateBenchRow { size: number; forwardImgS: number; generateImgS: number; ratio: number; images: number; params: number }
+
+export async function benchGenerate(sizes: (32 | 64)[] = [32, 64], images = 4096): Promise<GenerateBenchRow[]> {
+  const rows: GenerateBenchRow[] = [];
+  for (const size of sizes) {
+    const family = getFamily('dcgan');
+    const model = family.build({ size, channels: 3, numClasses: 0, zDim: 100, options: { ...family.defaults }, seed: 1 });
+    const meta: GeneratorMeta = { format: 'synthset-generator', version: 1, family: 'dcgan', size, channels: 3, zDim: 100, classes: [], conditional: false, present: [], step: 0 };
+    const g = { model: model.generator, meta, dir: '(bench)' };
+    const idx = Array.from({ length: GENERATE_BATCH }, (_, i) => i);
+    for (let i = 0; i < 3; i++) generateBytes(g, 0, idx, []); // kernel choice per shape, warm caches
+    const times: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const t0 = performance.now();
+      generateBytes(g, i, idx, []);
+      times.push(performance.now() - t0);
+    }
+    const forwardImgS = (GENERATE_BATCH * 1000) / [...times].sort((a, b) => a - b)[5];
+    const dir = mkdtempSync(join(tmpdir(), 'synthset-bench-gen-'));
+    try {
+      const bundle = { dir: '(bench)', manifest: { family: 'dcgan', model: [{ path: 'model.json', bytes: 0, sha256: 'bench' }] }, generator: g, dispose: () => {} } as unknown as Bundle;
+      const t0 = performance.now();
+      await generateFolder({ bundle, perClass: images, seed: 0, out: dir });
+      const generateImgS = (images * 1000) / (performance.now() - t0);
+      rows.push({ size, forwardImgS, generateImgS, ratio: generateImgS / forwardImgS, images, params: model.generator.countParams() });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      model.dispose();
+    }
+  }
+  return rows;
+}
+
+export function generateTable(rows: GenerateBenchRow[]): string {
+  const lines = ['| generation (DCGAN G, batch 64, PNG files) | forward pass alone img/s | generate img/s | generate / forward |', '|---|---|---|---|'];
+  for (const r of rows) lines.push(`| ${r.size} px, ${(r.params / 1e6).toFixed(2)} M params, ${r.images} images | ${r.forwardImgS.toFixed(0)} | ${r.generateImgS.toFixed(0)} | ${(100 * r.ratio).toFixed(0)}% |`);
+  return lines.join('\n');
+}
+void tf;
