@@ -1,4 +1,5 @@
 import tseslint from 'typescript-eslint';
+import { layerConfigs } from './scripts/layers.mjs';
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'native/build/'] },
@@ -9,4 +10,6 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  // Which folder may import which (ARCHITECTURE.md's table).
+  ...layerConfigs(),
 );
