@@ -8,6 +8,7 @@
 // Everything runs in float64: the trace term nearly cancels the others for similar sets.
 import { compareSets, assertFeaturePair, type Features } from './features.js';
 import { registerMetric } from './registry.js';
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 
 /** C = A Bᵀ for row-major A [ra x d], B [rb x d]; with `sym` (A = B) only the lower half is
  * computed and mirrored. Four rows of A at a time against a cache-sized tile of B's rows. */
@@ -41,92 +42,16 @@ export function mulABt(a: Float64Array, ra: number, b: Float64Array, rb: number,
   return c;
 }
 
-/** Eigenvalues (ascending) of a symmetric n x n matrix: Householder reduction to tridiagonal form,
- * then implicit QL with Wilkinson shifts. `a` (row-major, float64) is overwritten. */
+/** Eigenvalues (ascending) of a symmetric n x n matrix (row-major, float64), by ml-matrix's
+ * symmetric eigen-decomposition (tridiagonal reduction + QL), values only. */
 export function symmetricEigenvalues(a: Float64Array, n: number): Float64Array {
   if (a.length !== n * n) throw new Error(`symmetricEigenvalues: ${a.length} values do not form a ${n}x${n} matrix.`);
-  const d = new Float64Array(n), e = new Float64Array(n);
-  const v = new Float64Array(n), p = new Float64Array(n);
-  for (let k = 0; k < n - 2; k++) {
-    // Reflect column k below the diagonal onto its first entry; update the trailing block T by
-    // T ← H T H = T − v qᵀ − q vᵀ with H = I − v vᵀ (|v|² = 2), p = T v, q = p − (vᵀp / 2) v.
-    let norm = 0;
-    for (let i = k + 1; i < n; i++) norm += a[i * n + k] ** 2;
-    norm = Math.sqrt(norm);
-    d[k] = a[k * n + k];
-    const x0 = a[(k + 1) * n + k];
-    if (norm === 0) {
-      e[k] = 0;
-      continue;
-    }
-    const alpha = x0 > 0 ? -norm : norm;
-    const scale = 1 / Math.sqrt(norm * norm - x0 * alpha); // |x − αe1|² = 2(norm² − x0 α), and |v|² = 2
-    for (let i = k + 1; i < n; i++) v[i] = a[i * n + k] * scale;
-    v[k + 1] = (x0 - alpha) * scale;
-    e[k] = alpha;
-    let vp = 0;
-    for (let i = k + 1; i < n; i++) {
-      let s = 0;
-      const row = i * n;
-      for (let j = k + 1; j < n; j++) s += a[row + j] * v[j];
-      p[i] = s;
-      vp += v[i] * s;
-    }
-    for (let i = k + 1; i < n; i++) p[i] -= 0.5 * vp * v[i];
-    for (let i = k + 1; i < n; i++) {
-      const row = i * n, vi = v[i], qi = p[i];
-      for (let j = k + 1; j < n; j++) a[row + j] -= vi * p[j] + qi * v[j];
-    }
-  }
-  if (n >= 2) {
-    d[n - 2] = a[(n - 2) * n + n - 2];
-    e[n - 2] = a[(n - 1) * n + n - 2];
-  }
-  if (n >= 1) d[n - 1] = a[n * n - 1];
-  tridiagonalEigenvalues(d, e);
-  return d.sort();
-}
-
-/** Implicit QL on a symmetric tridiagonal matrix: diagonal `d`, sub-diagonal e[i] between rows i
- * and i+1 (e[n−1] unused). Eigenvalues replace `d`. */
-function tridiagonalEigenvalues(d: Float64Array, e: Float64Array): void {
-  const n = d.length;
-  if (n) e[n - 1] = 0;
-  for (let l = 0; l < n; l++) {
-    for (let iter = 0; ; iter++) {
-      let m = l;
-      while (m < n - 1 && Math.abs(e[m]) > Number.EPSILON * (Math.abs(d[m]) + Math.abs(d[m + 1]))) m++;
-      if (m === l) break;
-      if (iter === 60) throw new Error('symmetricEigenvalues: QL iteration did not converge (matrix holds NaN or Infinity?).');
-      let g = (d[l + 1] - d[l]) / (2 * e[l]);
-      let r = Math.hypot(g, 1);
-      g = d[m] - d[l] + e[l] / (g + (g >= 0 ? r : -r));
-      let s = 1, c = 1, p = 0;
-      let i = m - 1;
-      for (; i >= l; i--) {
-        const f = s * e[i], b = c * e[i];
-        r = Math.hypot(f, g);
-        e[i + 1] = r;
-        if (r === 0) {
-          // Deflation: the matrix splits; restart on the smaller block.
-          d[i + 1] -= p;
-          e[m] = 0;
-          break;
-        }
-        s = f / r;
-        c = g / r;
-        g = d[i + 1] - p;
-        r = (d[i] - g) * s + 2 * c * b;
-        p = s * r;
-        d[i + 1] = g + p;
-        g = c * r - b;
-      }
-      if (r === 0 && i >= l) continue;
-      d[l] -= p;
-      e[l] = g;
-      e[m] = 0;
-    }
-  }
+  if (n === 0) return new Float64Array(0);
+  if (!a.every(Number.isFinite)) throw new Error('symmetricEigenvalues: the matrix holds NaN or Infinity.');
+  const m = new Matrix(n, n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) m.set(i, j, a[i * n + j]);
+  const ev = new EigenvalueDecomposition(m, { assumeSymmetric: true });
+  return Float64Array.from(ev.realEigenvalues).sort();
 }
 
 /** Rows G [r x d] with GᵀG = S for a symmetric positive semi-definite S [d x d]: pivoted
