@@ -72,15 +72,24 @@ export function iou(a: Box, b: Box): number {
 }
 
 /**
- * Greedy non-maximum suppression per class. CenterNet's max-pool peak picking already removes most
- * duplicates, but neighbouring peaks on one large object still happen.
+ * Non-maximum suppression per class (tf.image.nonMaxSuppression on each class's boxes). CenterNet's
+ * max-pool peak picking already removes most duplicates, but neighbouring peaks on one large object
+ * still happen. Result: highest score first.
  */
 export function suppress(dets: Detection[], iouThreshold = 0.5): Detection[] {
+  const byClass = new Map<number, Detection[]>();
+  for (const d of dets) byClass.set(d.classIndex, [...(byClass.get(d.classIndex) ?? []), d]);
   const kept: Detection[] = [];
-  for (const d of [...dets].sort((a, b) => b.score - a.score)) {
-    if (!kept.some((k) => k.classIndex === d.classIndex && iou(k.box, d.box) > iouThreshold)) kept.push(d);
+  for (const group of byClass.values()) {
+    // tfjs wants [y1, x1, y2, x2]; any corner order works, as it takes min/max per axis.
+    const idx = tf.tidy(() => {
+      const boxes = tf.tensor2d(group.map((d) => [d.box[1], d.box[0], d.box[3], d.box[2]]), [group.length, 4]);
+      const keep = tf.image.nonMaxSuppression(boxes, tf.tensor1d(group.map((d) => d.score)), group.length, iouThreshold, Number.NEGATIVE_INFINITY);
+      return Array.from(keep.dataSync());
+    });
+    for (const i of idx) kept.push(group[i]);
   }
-  return kept;
+  return kept.sort((a, b) => b.score - a.score);
 }
 
 /** Decodes the raw [100, 6] detections (input-pixel coords) to boxes in image pixels. */
