@@ -20,7 +20,6 @@ export const PARTS = {
 export const KNOWN = {
   'src/train/setup.ts': ['io'],
   'src/train/loop.ts': ['io'],
-  'src/eval/report_html.ts': ['train'],
   'src/eval/sources.ts': ['train'],
   'src/io/bundle.ts': ['train'],
   'src/io/generator.ts': ['eval'],

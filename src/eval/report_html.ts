@@ -4,7 +4,7 @@
 // and the privacy table with its gallery.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readMetrics } from '../train/metrics.js';
+import { readMetrics } from '../run/metrics.js';
 import { escapeHtml as esc } from '../util/text.js';
 import { confusionSvg, histogramSvg, lineChartSvg } from './plots.js';
 

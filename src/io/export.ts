@@ -2,7 +2,7 @@
 // runs, older runs), for bundles, or to export an earlier checkpoint's weights elsewhere. What it
 // needs of the data comes from <run>/data.json; only runs older than that file open the data.
 import { join, resolve } from 'node:path';
-import { loadCheckpoint } from '../train/checkpoint.js';
+import { loadCheckpoint } from '../run/checkpoint.js';
 import { openTrainData, summarizeData } from '../train/data.js';
 import { EmaGenerator } from '../train/ema.js';
 import { resumeConfig } from '../train/loop.js';

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { tempDir } from '../data/test_images.js';
 import { initEngine } from '../engine/index.js';
-import { loadCheckpoint } from './checkpoint.js';
-import { readMetrics } from './metrics.js';
+import { loadCheckpoint } from '../run/checkpoint.js';
+import { readMetrics } from '../run/metrics.js';
 import { resumeConfig, train } from './loop.js';
 import { registerTestFamilies, tinyConfig, tinyData } from './test_helpers.js';
 
