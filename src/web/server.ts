@@ -43,7 +43,7 @@ function pageAssets() {
   assets ??= (async () => {
     const built = await esbuild.build({
       entryPoints: [join(PAGE_DIR, 'app.ts')], bundle: true, write: false, format: 'esm', platform: 'browser',
-      target: 'es2020', minify: true, sourcemap: false, logLevel: 'silent',
+      target: 'es2020', minify: !process.env.SYNTHSET_WEB_DEBUG, sourcemap: false, logLevel: 'silent',
     });
     const require = createRequire(import.meta.url);
     const uplotCss = readFileSync(join(require.resolve('uplot'), '..', 'uPlot.min.css'));

@@ -63,9 +63,18 @@ function renderList(): void {
   }
 }
 
+/** One x axis (the union of the steps) and one y array per (records, key) pair, null where a run has no line. */
+function align(series: { recs: Rec[]; key: string }[]): uPlot.AlignedData {
+  const steps = [...new Set(series.flatMap((s) => s.recs.map((r) => r.step)))].sort((a, b) => a - b);
+  const ys = series.map(({ recs, key }) => {
+    const at = new Map(recs.map((r) => [r.step, r[key]]));
+    return steps.map((x) => (typeof at.get(x) === 'number' ? at.get(x)! : null));
+  });
+  return [steps, ...ys];
+}
+
 function chart(name: string, el: HTMLElement, keys: string[], rows: Rec[][], labels: string[]): void {
-  const tables = rows.map((recs, i) => [recs.map((r) => r.step), recs.map((r) => r[keys[i]] ?? null)] as uPlot.AlignedData);
-  const data = tables.length === 1 ? tables[0] : uPlot.join(tables as uPlot.AlignedData[]);
+  const data = align(keys.map((key, i) => ({ recs: rows[i], key })));
   const sig = JSON.stringify([keys, labels]);
   const existing = charts[name];
   // New points only: keep the chart (and the user's zoom) and swap its data.
