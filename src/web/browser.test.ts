@@ -9,11 +9,9 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { tempDir } from '../data/test_images.js';
 import { tinyData } from '../train/test_helpers.js';
+import { CHROMIUM, CHROMIUM_ARGS } from './browser_args.js';
 import { serveDashboard, type Dashboard } from './server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'synthset.js');
 
 const t = tempDir('synthset-web-browser-');
