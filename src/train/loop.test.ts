@@ -30,7 +30,15 @@ test('the loop runs end to end and writes metrics, config, checkpoint, samples a
   const out = join(runs.dir, 'e2e');
   const steps: number[] = [];
   const before = tf.memory().numTensors;
-  const r = await train(tinyConfig(data.dir, out, { steps: 5, ...TRICKS }), { onStep: (e) => steps.push(e.step) });
+  let pid = 0;
+  const r = await train(tinyConfig(data.dir, out, { steps: 5, ...TRICKS }), {
+    onStep: (e) => {
+      steps.push(e.step);
+      pid = JSON.parse(readFileSync(join(out, 'running.json'), 'utf8')).pid;
+    },
+  });
+  assert.equal(pid, process.pid, 'running.json names the training process while it runs');
+  assert.ok(!existsSync(join(out, 'running.json')), 'and is gone when it ends');
   assert.equal(tf.memory().numTensors, before, 'the loop leaves no tensors behind');
   assert.deepEqual(steps, [1, 2, 3, 4, 5]);
   assert.equal(r.step, 5);

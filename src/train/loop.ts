@@ -2,6 +2,7 @@
 // and DiffAugment, and drives any registered family through its trainStep. Progress goes out
 // through callbacks only; the loop knows nothing of terminals.
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { writeAtomic } from '../util/atomic.js';
@@ -85,9 +86,27 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
   // Read by the dashboard: a run that stopped on an error says why instead of just going quiet.
   const errorFile = join(runDir, 'error.json');
   rmSync(errorFile, { force: true });
+  // Who trains this run right now: lets the dashboard tell a live run from one that stopped, without
+  // guessing from file times (removed when the loop ends, however it ends).
+  const runningFile = join(runDir, 'running.json');
+  writeAtomic(runningFile, `${JSON.stringify({ pid: process.pid, host: hostname(), started: new Date().toISOString() })}\n`);
   const samplesDir = join(runDir, 'samples');
 
-  const data = await openTrainData(cfg, cb.onData && ((done, total) => cb.onData!({ done, total })));
+  const failed = (err: unknown) => {
+    try {
+      writeAtomic(errorFile, `${JSON.stringify({ message: (err as Error).message, time: new Date().toISOString() })}\n`);
+    } catch {
+      // the run dir itself may be what failed
+    }
+  };
+  let data: Awaited<ReturnType<typeof openTrainData>>;
+  try {
+    data = await openTrainData(cfg, cb.onData && ((done, total) => cb.onData!({ done, total })));
+  } catch (err) {
+    rmSync(runningFile, { force: true });
+    failed(err);
+    throw err;
+  }
   let model: GanModel | null = null;
   let ema: EmaGenerator | null = null;
   let stream: BatchStream | null = null;
@@ -239,13 +258,10 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
     await saveGenerator(join(runDir, 'generator'), ema?.model ?? m.generator, generatorMeta(cfg, data, conditional, state.step));
     return { runDir, step: state.step, stopped, metrics: metrics.file, gif };
   } catch (err) {
-    try {
-      writeAtomic(errorFile, `${JSON.stringify({ message: (err as Error).message, time: new Date().toISOString() })}\n`);
-    } catch {
-      // the run dir itself may be what failed
-    }
+    failed(err);
     throw err;
   } finally {
+    rmSync(runningFile, { force: true });
     await stream?.close();
     if (fixed) tf.dispose([fixed.z, ...(fixed.oneHot ? [fixed.oneHot] : [])]);
     ema?.dispose();

@@ -1,6 +1,7 @@
 // What the dashboard knows about a folder of runs, read from the run-dir files alone (config.json,
 // metrics.jsonl, latest.json, samples/, generator/, error.json), so it shows runs of any process.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, relative, sep } from 'node:path';
 
 export type RunState = 'running' | 'stopped' | 'finished' | 'failed';
@@ -51,6 +52,19 @@ const mtime = (file: string) => {
   }
 };
 const isRun = (dir: string) => existsSync(join(dir, 'config.json')) || existsSync(join(dir, 'metrics.jsonl'));
+/** true / false when running.json names a process on this host (alive or not), null when it cannot tell. */
+function trainerAlive(dir: string): boolean | null {
+  const r = readJson(join(dir, 'running.json'));
+  if (!r) return false;
+  if (typeof r.pid !== 'number' || r.host !== hostname()) return null;
+  try {
+    process.kill(r.pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export const toId = (root: string, dir: string) => relative(root, dir).split(sep).join('/');
 
 /** Run dirs under root (the root itself, or folders up to 3 levels down); symlinked folders are not followed. */
@@ -100,10 +114,11 @@ export function sampleSteps(dir: string): number[] {
 export const sampleFile = (step: number) => `samples/step-${String(step).padStart(7, '0')}.png`;
 
 /**
- * State from the files: failed when error.json says so, or when the run went quiet after logging
- * steps its newest checkpoint does not hold (a crash or a kill -9); finished when its generator is
- * saved at the last step; running while its files change; stopped otherwise (Ctrl-C saves a
- * checkpoint at the last logged step, which --resume continues).
+ * State from the files: failed when error.json says so, or when the run ended after logging steps
+ * its newest checkpoint does not hold (a crash or a kill -9); finished when its generator is saved
+ * at the last step; running while the process named in running.json lives (or, for a run of another
+ * host, while its files change); stopped otherwise (Ctrl-C saves a checkpoint at the last logged
+ * step, which --resume continues).
  */
 export function summarize(root: string, dir: string, metrics?: Record<string, number>[], now = Date.now()): RunSummary {
   const config = readJson(join(dir, 'config.json'));
@@ -121,12 +136,13 @@ export function summarize(root: string, dir: string, metrics?: Record<string, nu
   // Quiet for three log intervals (at least 20 s: checkpoints and sample grids take time) = not running.
   const window = Math.max(20_000, imgPerSec ? (3 * 1000 * logEvery * perStep) / imgPerSec : 0);
   const error = readJson(join(dir, 'error.json'));
+  const alive = trainerAlive(dir);
   let state: RunState, reason: string | null = null;
   if (error) {
     state = 'failed';
     reason = typeof error.message === 'string' ? error.message : 'error.json';
   } else if (steps !== null && ckStep >= steps && existsSync(join(dir, 'generator'))) state = 'finished';
-  else if (now - updated < window) state = 'running';
+  else if (alive === true || (alive === null && now - updated < window)) state = 'running';
   else if (step > ckStep) {
     state = 'failed';
     reason = `quiet since step ${step}, with no checkpoint after step ${ckStep} (killed or crashed)`;

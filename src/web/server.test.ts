@@ -4,6 +4,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { hostname } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { tempDir } from '../data/test_images.js';
@@ -14,13 +16,14 @@ const t = tempDir('synthset-web-');
 const root = join(t.dir, 'runs');
 let png: Buffer;
 
-function fakeRun(id: string, o: { steps: number; lines: number; ckpt: number; generator?: boolean; error?: string; age?: number }): string {
+function fakeRun(id: string, o: { steps: number; lines: number; ckpt: number; generator?: boolean; error?: string; age?: number; pid?: number; host?: string }): string {
   const dir = join(root, id);
   mkdirSync(join(dir, 'samples'), { recursive: true });
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ family: 'dcgan', data: 'builtin:mnist', size: 32, steps: o.steps, batchSize: 8, logEvery: 1, options: {} }));
   writeFileSync(join(dir, 'metrics.jsonl'), Array.from({ length: o.lines }, (_, i) => `${JSON.stringify({ step: i + 1, lossD: 1 + i, lossG: 2 - i / 10, dReal: 0.6, dFake: 0.4, imgPerSec: 100 })}\n`).join(''));
   writeFileSync(join(dir, 'latest.json'), JSON.stringify({ dir: `ckpt-${o.ckpt}`, step: o.ckpt }));
   writeFileSync(join(dir, 'samples', 'step-0000001.png'), png);
+  if (o.pid) writeFileSync(join(dir, 'running.json'), JSON.stringify({ pid: o.pid, host: o.host ?? hostname() }));
   if (o.generator) mkdirSync(join(dir, 'generator'));
   if (o.error) writeFileSync(join(dir, 'error.json'), JSON.stringify({ message: o.error }));
   if (o.age) {
@@ -34,8 +37,10 @@ let dash: Dashboard;
 let polled: Dashboard;
 before(async () => {
   png = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#808080' } }).png().toBuffer();
-  fakeRun('live', { steps: 100, lines: 2, ckpt: 0 });
-  fakeRun('polled', { steps: 100, lines: 2, ckpt: 0, age: 1000 });
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+  fakeRun('live', { steps: 100, lines: 2, ckpt: 0, pid: process.pid });
+  fakeRun('polled', { steps: 100, lines: 2, ckpt: 0, age: 1000, pid: 1, host: 'another-host' });
+  fakeRun('crashed', { steps: 100, lines: 3, ckpt: 0, age: 3000, pid: dead });
   fakeRun('group/done', { steps: 5, lines: 5, ckpt: 5, generator: true, age: 60_000 });
   fakeRun('nan', { steps: 50, lines: 3, ckpt: 2, error: '"lossD" became NaN at step 3 again', age: 120_000 });
   fakeRun('paused', { steps: 50, lines: 4, ckpt: 4, age: 180_000 });
@@ -70,9 +75,10 @@ test('lists runs newest first with state derived from the files', async () => {
   const r = await get(dash, '/api/runs');
   assert.equal(r.status, 200);
   const runs = JSON.parse(r.body) as RunSummary[];
-  assert.deepEqual(runs.map((x) => x.id), ['live', 'polled', 'group/done', 'nan', 'paused', 'killed']);
+  assert.deepEqual(runs.map((x) => x.id), ['live', 'polled', 'crashed', 'group/done', 'nan', 'paused', 'killed']);
   const by = Object.fromEntries(runs.map((x) => [x.id, x]));
-  assert.deepEqual(runs.map((x) => x.state), ['running', 'running', 'finished', 'failed', 'stopped', 'failed']);
+  assert.deepEqual(runs.map((x) => x.state), ['running', 'running', 'failed', 'finished', 'failed', 'stopped', 'failed'],
+    'live: its process runs; polled: another host, files fresh; crashed: its process is gone before a checkpoint');
   assert.match(by.nan.reason!, /NaN/);
   assert.match(by.killed.reason!, /no checkpoint after step 4/);
   assert.deepEqual([by.live.step, by.live.steps, by.live.family, by.live.data], [2, 100, 'dcgan', 'builtin:mnist']);

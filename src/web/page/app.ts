@@ -12,6 +12,7 @@ const COLOURS = ['#1565c0', '#c62828', '#2e7d32', '#6a1b9a', '#ef6c00', '#00838f
 let runs: RunSummary[] = [];
 let selected: string | null = decodeURIComponent(location.hash.slice(1)) || null;
 let detail: RunDetail | null = null;
+let first = true;
 const overlay = new Set<string>();
 const overlayData = new Map<string, Rec[]>();
 const charts: Record<string, uPlot | null> = { loss: null, d: null, overlay: null };
@@ -55,7 +56,7 @@ function renderList(): void {
     if (r.reason) state.title = r.reason;
     const stateCell = document.createElement('td');
     stateCell.append(state);
-    tr.append(cell, text('td', r.id || '(this folder)'), text('td', r.family ?? '?'), text('td', r.data ?? '?'),
+    tr.append(cell, text('td', r.id || '(this folder)'), text('td', r.family ?? '?'), text('td', r.data ?? '?', 'data'),
       text('td', `${r.step}${r.steps !== null ? ` / ${r.steps}` : ''}`, 'num'), text('td', r.imgPerSec !== null ? r.imgPerSec.toFixed(0) : '', 'num'),
       text('td', r.etaSeconds !== null ? fmtDuration(r.etaSeconds) : '', 'num'), stateCell);
     tr.addEventListener('click', () => void select(r.id));
@@ -201,8 +202,11 @@ function connect(): void {
   es.addEventListener('runs', (e) => {
     runs = JSON.parse((e as MessageEvent<string>).data) as RunSummary[];
     renderList();
-    if (!selected && runs.length) void select(runs[0].id);
-    else if (detail && selected) {
+    // First list: the run named in the URL (#id) if it is there, else the newest.
+    if (first && runs.length) {
+      first = false;
+      void select(runs.some((r) => r.id === selected) ? selected! : runs[0].id);
+    } else if (detail && selected) {
       const s = runs.find((r) => r.id === selected);
       if (s && s.state !== detail.summary.state) void select(selected);
     }
