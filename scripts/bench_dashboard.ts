@@ -3,7 +3,7 @@
 // every new grid and the list every second, as the page does), alternated, repeated. Speed is
 // steps per second between the 10th and the last metrics line, from the TensorBoard events' wall
 // times, so setup (cache, kernel choice) is left out.
-//   node --import tsx scripts/bench_dashboard.ts [--steps 100] [--repeats 3] [--json]
+//   node --import tsx scripts/bench_dashboard.ts [--steps 40] [--repeats 3] [--json]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
@@ -15,13 +15,13 @@ const arg = (name: string, d: number) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : d;
 };
-const STEPS = arg('steps', 100), REPEATS = arg('repeats', 3);
+const STEPS = arg('steps', 40), REPEATS = arg('repeats', 3);
 const BIN = join(import.meta.dirname, '..', 'bin', 'synthset.js');
 const work = mkdtempSync(join(tmpdir(), 'synthset-bench-dash-'));
 
 function trainArgs(out: string): string[] {
   return ['train', '--data', 'builtin:fashion-mnist', '--family', 'dcgan', '--size', '32', '--steps', String(STEPS), '--out', out,
-    '--batch-size', '32', '--set', 'width=16', '--set', 'limit=500', '--set', 'logEvery=2', '--set', 'sampleEvery=10', '--set', 'checkpointEvery=100000', '--quiet'];
+    '--batch-size', '16', '--set', 'width=8', '--set', 'limit=500', '--set', 'logEvery=1', '--set', 'sampleEvery=5', '--set', 'checkpointEvery=100000', '--quiet'];
 }
 
 function stepsPerSec(run: string): number {
@@ -77,6 +77,6 @@ for (let k = 0; k < REPEATS; k++) {
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const result = { steps: STEPS, repeats: REPEATS, plain, dash, medianPlain: median(plain), medianDash: median(dash), ratio: median(dash) / median(plain) };
-console.log(`dcgan 32 px width 16, batch 32, ${STEPS} steps, logEvery 2, sampleEvery 10: without ${result.medianPlain.toFixed(2)} steps/s, with dashboard ${result.medianDash.toFixed(2)} steps/s (median of ${REPEATS}); ratio ${result.ratio.toFixed(3)}`);
+console.log(`dcgan 32 px width 8, batch 16, ${STEPS} steps, a metrics line every step, a grid every 5: without ${result.medianPlain.toFixed(2)} steps/s, with dashboard ${result.medianDash.toFixed(2)} steps/s (median of ${REPEATS}); ratio ${result.ratio.toFixed(3)}`);
 if (process.argv.includes('--json')) console.log(JSON.stringify(result));
 rmSync(work, { recursive: true, force: true });
