@@ -17,6 +17,9 @@ const arg = (name: string, d: number) => {
 };
 const STEPS = arg('steps', 40), REPEATS = arg('repeats', 3);
 const BIN = join(import.meta.dirname, '..', 'bin', 'synthset.js');
+// Children run without bin/synthset.js's re-exec, so a kill reaches the process that does the work.
+const NODE = [process.execPath, '--single-threaded-gc', BIN];
+const ENV = { ...process.env, SYNTHSET_NO_REEXEC: '1' };
 const work = mkdtempSync(join(tmpdir(), 'synthset-bench-dash-'));
 
 function trainArgs(out: string): string[] {
@@ -53,19 +56,22 @@ async function once(withDashboard: boolean, k: number): Promise<number> {
   let stop = () => {};
   if (withDashboard) {
     const port = 20000 + Math.floor(Math.random() * 20000);
-    server = spawn(process.execPath, [BIN, 'serve', '--runs', runs.replace(/[^/]+$/, ''), '--port', String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    server = spawn(NODE[0], [...NODE.slice(1), 'serve', '--runs', runs.replace(/[^/]+$/, ''), '--port', String(port)], { stdio: ['ignore', 'pipe', 'inherit'], env: ENV });
     await new Promise<void>((ok) => server!.stdout!.once('data', () => ok()));
     stop = follow(port);
   }
-  const r = spawnSync(process.execPath, [BIN, ...trainArgs(runs)], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const r = spawnSync(NODE[0], [...NODE.slice(1), ...trainArgs(runs)], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env: ENV });
   stop();
-  server?.kill('SIGTERM');
+  if (server) {
+    server.kill('SIGTERM');
+    await new Promise((r) => server!.once('exit', r));
+  }
   if (r.status !== 0) throw new Error(`training failed: ${r.stderr}`);
   return stepsPerSec(runs);
 }
 
 // Warm the decoded cache so the first timed run does not pay for it.
-spawnSync(process.execPath, [BIN, ...trainArgs(join(work, 'warm')).map((a) => (a === String(STEPS) ? '2' : a))], { stdio: 'ignore' });
+spawnSync(NODE[0], [...NODE.slice(1), ...trainArgs(join(work, 'warm')).map((a) => (a === String(STEPS) ? '2' : a))], { stdio: 'ignore' });
 const plain: number[] = [], dash: number[] = [];
 for (let k = 0; k < REPEATS; k++) {
   // Alternate the order so a drift in the machine's load hits both sides alike.
