@@ -5,7 +5,7 @@
 // times, so setup (cache, kernel choice) is left out.
 //   node --import tsx scripts/bench_dashboard.ts [--steps 40] [--repeats 3] [--json]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +50,19 @@ function follow(port: number): () => void {
   };
 }
 
+/** CPU seconds (user + system) a Linux process has used so far, or NaN elsewhere. */
+function cpuSeconds(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** The server's CPU seconds per wall second of each dashboard run: a load figure that the machine's other work does not blur. */
+const serverShare: number[] = [];
+
 async function once(withDashboard: boolean, k: number): Promise<number> {
   const runs = join(work, `${withDashboard ? 'dash' : 'plain'}-${k}`);
   let server: ChildProcess | null = null;
@@ -60,8 +73,10 @@ async function once(withDashboard: boolean, k: number): Promise<number> {
     await new Promise<void>((ok) => server!.stdout!.once('data', () => ok()));
     stop = follow(port);
   }
+  const t0 = performance.now(), c0 = server ? cpuSeconds(server.pid!) : 0;
   const r = spawnSync(NODE[0], [...NODE.slice(1), ...trainArgs(runs)], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env: ENV });
   stop();
+  if (server) serverShare.push((cpuSeconds(server.pid!) - c0) / ((performance.now() - t0) / 1000));
   if (server) {
     server.kill('SIGTERM');
     await new Promise((r) => server!.once('exit', r));
@@ -82,7 +97,7 @@ for (let k = 0; k < REPEATS; k++) {
   }
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const result = { steps: STEPS, repeats: REPEATS, plain, dash, medianPlain: median(plain), medianDash: median(dash), ratio: median(dash) / median(plain) };
-console.log(`dcgan 32 px width 8, batch 16, ${STEPS} steps, a metrics line every step, a grid every 5: without ${result.medianPlain.toFixed(2)} steps/s, with dashboard ${result.medianDash.toFixed(2)} steps/s (median of ${REPEATS}); ratio ${result.ratio.toFixed(3)}`);
+const result = { serverCpuShare: serverShare, steps: STEPS, repeats: REPEATS, plain, dash, medianPlain: median(plain), medianDash: median(dash), ratio: median(dash) / median(plain) };
+console.log(`dcgan 32 px width 8, batch 16, ${STEPS} steps, a metrics line every step, a grid every 5: without ${result.medianPlain.toFixed(2)} steps/s, with dashboard ${result.medianDash.toFixed(2)} steps/s (median of ${REPEATS}); ratio ${result.ratio.toFixed(3)}; the server used ${serverShare.map((x) => `${(100 * x).toFixed(1)} %`).join(', ')} of one core meanwhile`);
 if (process.argv.includes('--json')) console.log(JSON.stringify(result));
 rmSync(work, { recursive: true, force: true });
