@@ -10,6 +10,7 @@ import { loadCheckpoint, resolveConfig, resumeConfig, train, type TrainConfig } 
 import { withProgress } from './progress.js';
 import { trainProgress } from './train.js';
 import { parseIntArg } from './data.js';
+import { stopOnSignals } from './signals.js';
 
 interface DemoFlags { quick?: boolean; out?: string; steps?: number; quiet?: boolean }
 
@@ -52,7 +53,19 @@ export function registerDemoCommand(program: Command, engine: () => Promise<{ ba
         if (ck) cfg = resumeConfig(runDir, cfg.steps);
         say(`${ck ? `resuming at step ${ck.state.step}` : 'training'} a conditional GAN (cgan, 32 px) on Fashion-MNIST to step ${cfg.steps} in ${runDir}`);
         const bar = trainProgress(!!o.quiet);
-        await train(cfg, { onStart: bar.onStart, onStep: bar.onStep }, { resume: !!ck });
+        const stop = stopOnSignals('saving a checkpoint; `npm run demo` again resumes');
+        let result;
+        try {
+          result = await train(cfg, { onStart: bar.onStart, onStep: bar.onStep }, { resume: !!ck, signal: stop.signal });
+        } finally {
+          stop.dispose();
+        }
+        if (result.stopped === 'signal') {
+          bar.clear();
+          console.log(`synthset demo: stopped by ${stop.received()} at step ${result.step}; checkpoint saved in ${runDir}. Run the demo again (same --out/--steps) to resume.`);
+          process.exitCode = stop.exitCode();
+          return;
+        }
         bar.keep();
       }
       const d = o.quick ? DEMO.quick : DEMO.full;

@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 export interface NativeAddon {
-  info(): { onednn: string; threads: number; isa: string; bf16: boolean };
+  /** `bf16Supported`: the CPU (as oneDNN sees it, ONEDNN_MAX_CPU_ISA included) has native bfloat16 (AVX512-BF16 or AMX);
+   *  `bf16Enabled`: bf16 convolutions are switched on (`setBf16`). */
+  info(): { onednn: string; threads: number; isa: string; bf16Supported: boolean; bf16Enabled: boolean };
   setBf16(on: boolean): void;
   stats(reset?: boolean): { convMs: number; convCalls: number; convFlops: number; matmulMs: number; matmulCalls: number };
   conv2d(shape: Int32Array, x: Float32Array, w: Float32Array, y: Float32Array, bias: Float32Array | null,
