@@ -30,7 +30,7 @@ function runConvs(): Float32Array[] {
     const ft = tf.tensor4d(f.values, f.shape as [number, number, number, number]);
     const y = tf.conv2d(xt, ft, 2, 'same');
     // The gradients set up the two backward shapes as well.
-    const g = tf.grads((a: tf.Tensor4D, b: tf.Tensor4D) => tf.conv2d(a, b, 2, 'same').square().sum());
+    const g = tf.grads((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same').square().sum());
     const [dx, dw] = g([xt, ft]);
     return tf.concat([y.flatten(), dx.flatten(), dw.flatten()]);
   }).dataSync() as Float32Array);
