@@ -46,7 +46,7 @@ test('avgPool gradient: the non-overlapping fast path and the general fallback m
   ];
   for (const [shape, k, s, pad] of cases) {
     const x = randArray(r, shape);
-    const pooled = tf.avgPool(tf.zeros(shape), k, s, pad).shape;
+    const pooled = tf.avgPool(tf.zeros(shape) as tf.Tensor4D, k, s, pad).shape;
     const w = randArray(r, pooled);
     // A random weighting so that every window's gradient differs.
     await assertSameAsCpu(`avgPool grad ${shape} k${k} s${s} ${pad}`, [x, w], (t, u) => tf.grad((v: tf.Tensor) =>
