@@ -59,6 +59,7 @@ static Napi::Value GetStats(const Napi::CallbackInfo& info) {
   o.Set("convFlops", stats().conv_flops);
   o.Set("matmulMs", stats().mm_ms);
   o.Set("matmulCalls", static_cast<double>(stats().mm_calls));
+  o.Set("convTimed", static_cast<double>(stats().conv_timed));
   if (info.Length() > 0 && info[0].ToBoolean()) stats() = Stats();
   return o;
 }
