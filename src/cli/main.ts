@@ -8,6 +8,7 @@ import { registerDemoCommand } from './demo.js';
 import { registerEvalCommand } from './eval.js';
 import { registerExportCommand } from './export.js';
 import { registerGenerateCommand } from './generate.js';
+import { registerServeCommand } from './serve.js';
 import { registerSsimCommands } from './ssim.js';
 import { registerTrainCommand } from './train.js';
 
@@ -55,6 +56,7 @@ registerDemoCommand(program, engine);
 registerSsimCommands(program, engine);
 registerExportCommand(program, engine);
 registerGenerateCommand(program, engine);
+registerServeCommand(program);
 
 try {
   await program.parseAsync(process.argv);

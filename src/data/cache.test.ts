@@ -150,3 +150,35 @@ test('cache: paired domains are cached separately and re-aligned after a skipped
     t.done();
   }
 });
+
+test('cache: two builds of the same cache at once decode it once; a lock left by a dead process is taken over', async () => {
+  const t = tempDir();
+  try {
+    await makeImageFolder(t.dir, ['a', 'b'], [6, 6]);
+    const c = counting();
+    const open = async () => openCache(await openDataset(t.dir, { size: 32, channels: 3 }, { decoder: c.decoder }), { chunkItems: 2 });
+    const [x, y] = await Promise.all([open(), open()]);
+    assert.equal(c.calls(), 12, 'every file decoded once, not twice');
+    assert.deepEqual([x.decoded, y.decoded].sort(), [0, 12]);
+    assert.deepEqual(x.readRows([0, 11]), y.readRows([0, 11]));
+    x.close();
+    y.close();
+    rmSync(join(t.dir, '.synthset-cache'), { recursive: true, force: true });
+
+    // A build killed while holding the lock: its pid (above Linux's pid_max limit, so never a live
+    // process) is still in the lock file. The next build takes the lock over instead of waiting.
+    const dir = join(t.dir, '.synthset-cache');
+    const built = await open();
+    built.close();
+    const bin = readdirSync(dir).find((f) => f.endsWith('.bin'))!;
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, bin.replace(/\.bin$/, '.lock')), String(2 ** 22 + 1));
+    const after = await open();
+    assert.equal(after.decoded, 12);
+    after.close();
+    assert.ok(!readdirSync(dir).some((f) => f.endsWith('.lock')), 'the lock is released after the build');
+  } finally {
+    t.done();
+  }
+});

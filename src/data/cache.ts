@@ -10,10 +10,11 @@
 import { createHash } from 'node:crypto';
 import {
   accessSync, closeSync, constants, existsSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, read, readFileSync,
-  readSync, renameSync, rmSync, statSync, writeSync,
+  readSync, rmSync, statSync, writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { writeAtomic } from '../util/atomic.js';
+import { renameDurable, writeAtomic } from '../util/atomic.js';
+import { withFileLock } from '../util/lock.js';
 import { ProblemLog, type Problem } from './errors.js';
 import type { ImageSpec } from './image.js';
 import { userCacheDir, type Dataset, type ImageList } from './registry.js';
@@ -223,74 +224,80 @@ export async function openCache(ds: Dataset, opts: CacheOptions = {}): Promise<I
     for (const p of problems) if (!seen.has(`${p.file}\n${p.reason}`)) ds.problems.push(p);
   };
 
-  const ready = loadHeader(headerFile, binFile, key);
-  if (ready) {
-    report(ready.problems);
-    opts.onProgress?.({ done: ready.total, total: ready.total });
-    return new ImageCache(ready, binFile, dir, 0);
-  }
-
-  const rowBytes = size * size * channels;
-  const spec: ImageSpec = { ...ds.spec };
-  const partial = `${binFile}.partial`;
-  const journalFile = `${base}.partial.json`;
-  const journal = loadJournal(journalFile, partial, key) ?? { key, next: 0, bytes: 0, items: [], problems: [] };
-  const fd = openSync(partial, existsSync(partial) && journal.bytes > 0 ? 'r+' : 'w');
-  const log = new ProblemLog(!!opts.strict);
-  log.problems.push(...journal.problems);
-  let decoded = 0;
-  try {
-    ftruncateSync(fd, journal.bytes);
-    const chunk = Math.max(1, opts.chunkItems ?? Math.min(4096, Math.max(64, Math.floor((32 << 20) / rowBytes))));
-    const concurrency = Math.max(1, opts.concurrency ?? 6);
-    const total = list.count;
-    opts.onProgress?.({ done: journal.next, total });
-    for (let start = journal.next; start < total; start += chunk) {
-      opts.signal?.throwIfAborted();
-      const ids = Array.from({ length: Math.min(chunk, total - start) }, (_, k) => start + k);
-      let done = start;
-      const rows = await pool(ids, concurrency, async (i) => {
-        let px: Uint8Array | null = null;
-        try {
-          px = await list.decode(i, spec);
-          decoded++;
-          if (px.length !== rowBytes) throw new Error(`decoded to ${px.length} bytes, expected ${rowBytes}`);
-        } catch (err) {
-          log.add(err, list.files[i]);
-          px = null;
-        }
-        opts.onProgress?.({ done: ++done, total });
-        return px;
-      });
-      for (let k = 0; k < rows.length; k++) {
-        const px = rows[k];
-        if (!px) continue;
-        writeSync(fd, px, 0, px.length, journal.bytes);
-        journal.bytes += px.length;
-        journal.items.push(ids[k]);
-      }
-      fdatasyncSync(fd);
-      journal.next = start + ids.length;
-      journal.problems = log.problems;
-      writeAtomic(journalFile, JSON.stringify(journal));
-    }
-  } finally {
-    closeSync(fd);
-  }
-  if (!journal.items.length) {
-    throw new Error(`None of the ${list.count} images could be decoded (first problem: ${log.problems[0]?.file}: ${log.problems[0]?.reason}).`);
-  }
-  const header: CacheHeader = {
-    version: CACHE_VERSION, key, kind: ds.kind, domain, spec: { size, channels, fit, background, maxPixels }, rowBytes,
-    count: journal.items.length, total: list.count, items: journal.items,
-    labels: list.labels ? journal.items.map((i) => list.labels![i]) : null,
-    classes: ds.classes, problems: log.problems,
+  const reuse = (h: CacheHeader) => {
+    report(h.problems);
+    opts.onProgress?.({ done: h.total, total: h.total });
+    return new ImageCache(h, binFile, dir, 0);
   };
-  renameSync(partial, binFile);
-  writeAtomic(headerFile, JSON.stringify(header));
-  rmSync(journalFile, { force: true });
-  report(log.problems);
-  return new ImageCache(header, binFile, dir, decoded);
+  const ready = loadHeader(headerFile, binFile, key);
+  if (ready) return reuse(ready);
+
+  // Another process may be building the same cache: wait for it, then use what it built.
+  return withFileLock(`${base}.lock`, async () => {
+    const built = loadHeader(headerFile, binFile, key);
+    if (built) return reuse(built);
+    const rowBytes = size * size * channels;
+    const spec: ImageSpec = { ...ds.spec };
+    const partial = `${binFile}.partial`;
+    const journalFile = `${base}.partial.json`;
+    const journal = loadJournal(journalFile, partial, key) ?? { key, next: 0, bytes: 0, items: [], problems: [] };
+    const fd = openSync(partial, existsSync(partial) && journal.bytes > 0 ? 'r+' : 'w');
+    const log = new ProblemLog(!!opts.strict);
+    log.problems.push(...journal.problems);
+    let decoded = 0;
+    try {
+      ftruncateSync(fd, journal.bytes);
+      const chunk = Math.max(1, opts.chunkItems ?? Math.min(4096, Math.max(64, Math.floor((32 << 20) / rowBytes))));
+      const concurrency = Math.max(1, opts.concurrency ?? 6);
+      const total = list.count;
+      opts.onProgress?.({ done: journal.next, total });
+      for (let start = journal.next; start < total; start += chunk) {
+        opts.signal?.throwIfAborted();
+        const ids = Array.from({ length: Math.min(chunk, total - start) }, (_, k) => start + k);
+        let done = start;
+        const rows = await pool(ids, concurrency, async (i) => {
+          let px: Uint8Array | null = null;
+          try {
+            px = await list.decode(i, spec);
+            decoded++;
+            if (px.length !== rowBytes) throw new Error(`decoded to ${px.length} bytes, expected ${rowBytes}`);
+          } catch (err) {
+            log.add(err, list.files[i]);
+            px = null;
+          }
+          opts.onProgress?.({ done: ++done, total });
+          return px;
+        });
+        for (let k = 0; k < rows.length; k++) {
+          const px = rows[k];
+          if (!px) continue;
+          writeSync(fd, px, 0, px.length, journal.bytes);
+          journal.bytes += px.length;
+          journal.items.push(ids[k]);
+        }
+        fdatasyncSync(fd);
+        journal.next = start + ids.length;
+        journal.problems = log.problems;
+        writeAtomic(journalFile, JSON.stringify(journal));
+      }
+    } finally {
+      closeSync(fd);
+    }
+    if (!journal.items.length) {
+      throw new Error(`None of the ${list.count} images could be decoded (first problem: ${log.problems[0]?.file}: ${log.problems[0]?.reason}).`);
+    }
+    const header: CacheHeader = {
+      version: CACHE_VERSION, key, kind: ds.kind, domain, spec: { size, channels, fit, background, maxPixels }, rowBytes,
+      count: journal.items.length, total: list.count, items: journal.items,
+      labels: list.labels ? journal.items.map((i) => list.labels![i]) : null,
+      classes: ds.classes, problems: log.problems,
+    };
+    renameDurable(partial, binFile);
+    writeAtomic(headerFile, JSON.stringify(header));
+    rmSync(journalFile, { force: true });
+    report(log.problems);
+    return new ImageCache(header, binFile, dir, decoded);
+  });
 }
 
 /**

@@ -1,10 +1,12 @@
-// `npm run bench` [--json] [--quick] [--no-torch] [--no-cpu] [--no-bf16] [--profile] [--generate]. With --json the last
+// `npm run bench` [--json] [--quick] [--no-torch] [--no-cpu] [--no-bf16] [--profile] [--generate] [--busy]. With --json the last
 // stdout line is one JSON object (onednn_32, onednn_64, cpu_32, torch_32, torch_64, roof_32,
 // roof_64, tensors_growth; with --generate, generate rows). --quick: fewer steps, 32 px only, no cpu
 // run (what the demo shows). --generate: the generation rows only (bundle → PNG folder vs forward pass).
+// --busy: only the shared-machine benchmark (busy.ts): speed beside a `yes` per OpenMP setting.
 import { Command } from 'commander';
 import { initEngine } from '../index.js';
 import { runBench } from './run.js';
+import { runBusyBench } from './busy.js';
 
 const opt = new Command('bench')
   .option('--json', 'print the result as one JSON object on the last line')
@@ -14,8 +16,16 @@ const opt = new Command('bench')
   .option('--no-bf16', 'skip the bf16 rows')
   .option('--profile', 'per-kernel wall time')
   .option('--generate', 'generation throughput at 32 and 64 px instead of the training rows')
+  .option('--busy', 'only the shared-machine benchmark: speed beside a `yes` per OpenMP setting')
   .parse(process.argv)
-  .opts<{ json?: boolean; quick?: boolean; torch: boolean; cpu: boolean; bf16: boolean; profile?: boolean; generate?: boolean }>();
+  .opts<{ json?: boolean; quick?: boolean; torch: boolean; cpu: boolean; bf16: boolean; profile?: boolean; generate?: boolean; busy?: boolean }>();
+
+if (opt.busy) {
+  const { results, table } = runBusyBench(opt.quick ? { steps: 4, rounds: 2 } : {});
+  console.log(table);
+  if (opt.json) console.log(JSON.stringify(Object.fromEntries(results.map((r) => [r.variant, r.ratio]))));
+  process.exit(0);
+}
 
 if (opt.generate) {
   // io/ sits above the engine: loaded only for this row, so the engine never imports it statically.
