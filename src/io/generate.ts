@@ -4,10 +4,10 @@
 // interrupted run resumes; manifests are rebuilt from the indices at the end. PNG encoding runs on
 // sharp's threads while the next batch's forward pass runs on this one.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { writeAtomic } from '../util/atomic.js';
+import { syncDir, writeAtomic } from '../util/atomic.js';
 import { csvField } from '../util/text.js';
 import { checkClasses, generateBytes, loadGenerator, type LoadedGenerator } from './generator.js';
 import type { BundleManifest } from './manifest.js';
@@ -114,8 +114,12 @@ export async function generateFolder(o: GenerateFolderOptions): Promise<Generate
       pending = Promise.all(idx.map(async (i, j) => {
         const png = await sharp(bytes.subarray(j * px, (j + 1) * px), { raw: { width: meta.size, height: meta.size, channels: meta.channels } })
           .png({ compressionLevel: 6, adaptiveFiltering: false, palette: false }).toBuffer();
-        writeAtomic(join(out, imageFile(nameOf(i), i, total)), png);
-      })).then(() => undefined);
+        // Temp file + rename (a killed run never leaves a partial PNG); no fsync per image, which
+        // would cost more than the encoding: the class folders are synced once per batch.
+        const file = join(out, imageFile(nameOf(i), i, total));
+        writeFileSync(`${file}.tmp-${process.pid}`, png);
+        renameSync(`${file}.tmp-${process.pid}`, file);
+      })).then(() => { for (const c of new Set(idx.map(nameOf))) syncDir(join(out, c)); });
     }
     await settle();
     const written = done - kept;
