@@ -25,6 +25,11 @@ export interface GeneratorMeta {
   /** Class ids the generator was trained on (the ones it can produce). */
   present: number[];
   step: number;
+  /**
+   * What G takes: z (+ one-hot class when conditional), or an image of `size` x `size` x `channels`
+   * in [-1, 1] with one output per direction (translate). Missing in generators saved before it: z.
+   */
+  input?: { kind: 'z'; zDim: number; classes: number } | { kind: 'image'; size: number; channels: number; directions: ('AtoB' | 'BtoA')[] };
 }
 
 const MODEL = 'model.json';
@@ -84,6 +89,7 @@ export const classOf = (i: number, classes: number[]): number => classes[i % cla
 /** Generates images first..first+count-1 as an 8-bit labelled set (labels null when unconditional). */
 export function generateSet(g: LoadedGenerator, o: GenerateOptions): ImageSet {
   const { meta, model } = g;
+  if (meta.input?.kind === 'image') throw new Error(`${g.dir} is an image-to-image generator (${meta.family}): it translates images rather than sampling them; use \`synthset translate --run ${g.dir} --input <dir> --out <dir>\`.`);
   const first = o.first ?? 0, seed = o.seed ?? 0, batch = o.batchSize ?? 256;
   if (!(Number.isInteger(o.count) && o.count >= 1)) throw new Error(`count must be a positive integer, got ${o.count}.`);
   const classes = o.classes ?? meta.present;
