@@ -9,6 +9,7 @@ import { registerEvalCommand } from './eval.js';
 import { registerExportCommand } from './export.js';
 import { registerSsimCommands } from './ssim.js';
 import { registerTrainCommand } from './train.js';
+import { registerTranslateCommand } from './translate.js';
 
 const program = new Command('synthset')
   .description('Turn a small, sensitive, labelled image collection into a shareable synthetic one with GANs.')
@@ -53,6 +54,7 @@ registerEvalCommand(program, engine);
 registerDemoCommand(program, engine);
 registerSsimCommands(program, engine);
 registerExportCommand(program, engine);
+registerTranslateCommand(program, engine);
 
 try {
   await program.parseAsync(process.argv);

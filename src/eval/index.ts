@@ -6,6 +6,7 @@ import './privacy.js';
 import './fd.js';
 import './kid.js';
 import './prdc.js';
+import './paired.js';
 
 export { evaluate, headlines, type EvaluateOptions, type Report } from './evaluate.js';
 export { getMetric, metricNames, registerMetric, type EvalContext, type Metric } from './registry.js';
@@ -13,3 +14,4 @@ export { trainClassifier, predict, embed, score, buildClassifier, CLASSIFIER_DEF
 export { cacheSet, memorySet, subset, imagesOf, type ImageSet } from './image_set.js';
 export { featureSpaces, featuresOf, disposeInception, type FeatureOptions, type Features } from './features.js';
 export { ssimPairs, meanSsimToReal, rankBySsim, selectTop, SSIM_PARAMS, type MeanSsimOptions } from './ssim.js';
+export { pairedScores, type PairedSets, type PairedScores } from './paired.js';
