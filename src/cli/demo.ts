@@ -2,20 +2,22 @@
 // conditional GAN on Fashion-MNIST at 32 px, evaluates it against the real train/holdout split, and
 // prints where the report is and its headline figures. `--quick` is the same pipeline at toy size
 // (a test runs it). A finished demo run is reused; an interrupted one resumes.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { evaluate, headlines } from '../eval/index.js';
-import { loadCheckpoint, resolveConfig, resumeConfig, train, type TrainConfig } from '../train/index.js';
+import { loadCheckpoint, resolveConfig, resumeConfig, train, type TrainConfig, type TrainOptions } from '../train/index.js';
+import { writeAtomic } from '../util/atomic.js';
+import { formatDuration, incv3SamplesFor, INCV3_MAX, StageClock, trainingDeadline } from './demo_budget.js';
 import { withProgress } from './progress.js';
 import { trainProgress } from './train.js';
 import { parseIntArg } from './data.js';
 
-interface DemoFlags { quick?: boolean; out?: string; steps?: number; quiet?: boolean }
+interface DemoFlags { quick?: boolean; out?: string; steps?: number; quiet?: boolean; minutes?: number }
 
 export const DEMO = {
-  full: { steps: 8000, count: 10000, limit: undefined as number | undefined, width: 64, images: undefined as number | undefined },
-  quick: { steps: 60, count: 400, limit: 40, width: 16, images: 2000 },
+  full: { steps: 8000, count: 10000, limit: undefined as number | undefined, width: 64, images: undefined as number | undefined, minutes: 20 as number | undefined },
+  quick: { steps: 60, count: 400, limit: 40, width: 16, images: 2000, minutes: undefined as number | undefined },
 };
 
 export function demoConfig(o: DemoFlags): TrainConfig {
@@ -36,39 +38,110 @@ export function registerDemoCommand(program: Command, engine: () => Promise<{ ba
     .option('--out <dir>', 'run dir (default runs/demo or runs/demo-quick)')
     .option('--steps <n>', `training steps (default ${DEMO.full.steps}, ~14 min on 2 cores; a finished run is trained on to a larger number)`, parseIntArg(1))
     .option('--quiet', 'no progress bars')
+    .option('--minutes <n>', `time budget for the whole demo, training and evaluation (default ${DEMO.full.minutes}; training stops early enough for the evaluation to fit)`, parseIntArg(1))
     .action(async (o: DemoFlags) => {
+      const clock = new StageClock();
+      const startMs = Date.now();
       const info = await engine();
       if (info.backend !== 'onednn' && !o.quick) {
         throw new Error('The native backend is not available, so the demo cannot train at a useful speed. Run `npm run build:native` (after `apt-get install libdnnl-dev` as root), or try `npm run demo -- --quick`.');
       }
+      const d = o.quick ? DEMO.quick : DEMO.full;
+      const minutes = o.minutes ?? d.minutes;
+      const endMs = minutes === undefined ? Infinity : startMs + minutes * 60_000;
       let cfg = demoConfig(o);
       const runDir = resolve(cfg.out);
       const ck = loadCheckpoint(runDir);
-      const done = ck && ck.state.step >= cfg.steps && existsSync(join(runDir, 'generator', 'model.json'));
+      const budgetFile = join(runDir, 'demo.json');
+      const prior = readBudgetStop(budgetFile);
+      // A run the budget stopped counts as finished for that budget: a rerun evaluates it again
+      // instead of training on, unless a larger --steps or --minutes asks for more.
+      const budgetDone = !!ck && prior?.step === ck.state.step && o.steps === undefined && (o.minutes ?? 0) <= prior.minutes;
+      const done = ck && (ck.state.step >= cfg.steps || budgetDone) && existsSync(join(runDir, 'generator', 'model.json'));
       const say = (s: string) => process.stderr.write(`synthset demo: ${s}\n`);
+      let trained = ck?.state.step ?? 0;
+      let trainRate = prior?.imgPerSec ?? 0;
+      let stoppedByTime = budgetDone;
       if (done) {
-        say(`reusing the finished run in ${runDir} (delete it to train again)`);
+        say(`reusing the ${budgetDone ? 'budget-stopped' : 'finished'} run in ${runDir} at step ${ck.state.step} (delete it to train again)`);
       } else {
         if (ck) cfg = resumeConfig(runDir, cfg.steps);
-        say(`${ck ? `resuming at step ${ck.state.step}` : 'training'} a conditional GAN (cgan, 32 px) on Fashion-MNIST to step ${cfg.steps} in ${runDir}`);
+        say(`${ck ? `resuming at step ${ck.state.step}` : 'training'} a conditional GAN (cgan, 32 px) on Fashion-MNIST to step ${cfg.steps} in ${runDir}${minutes ? ` (the whole demo within ${minutes} min)` : ''}`);
         const bar = trainProgress(!!o.quiet);
-        await train(cfg, { onStart: bar.onStart, onStep: bar.onStep }, { resume: !!ck });
+        // Until the speed is known, stop at 60 % of the budget; from step 100 on, the deadline
+        // follows the measured speed (the loop reads it before every step).
+        const opts: TrainOptions = { resume: !!ck, deadline: Number.isFinite(endMs) ? startMs + 0.6 * (endMs - startMs) : undefined };
+        const rate = new RateMeter(cfg.batchSize);
+        clock.enter('training');
+        const result = await train(cfg, {
+          onStart: bar.onStart,
+          onStep: (e) => {
+            bar.onStep(e);
+            rate.step(e.step - e.startStep);
+            if (opts.deadline !== undefined && rate.imgPerSec) opts.deadline = trainingDeadline(endMs, startMs, rate.imgPerSec);
+          },
+        }, opts);
         bar.keep();
+        clock.leave();
+        trained = result.step;
+        trainRate = rate.imgPerSec ?? trainRate;
+        stoppedByTime = result.stopped === 'time';
+        if (stoppedByTime) {
+          say(`time budget: training stopped at step ${result.step} of ${cfg.steps} (${Math.round(trainRate)} img/s here); evaluating that generator`);
+          writeAtomic(budgetFile, JSON.stringify({ step: result.step, minutes: minutes!, imgPerSec: trainRate }));
+        }
       }
-      const d = o.quick ? DEMO.quick : DEMO.full;
       const out = join(runDir, 'report');
-      say(`evaluating ${d.count} generated images against the real train split and holdout`);
+      // InceptionV3 gets the time that is left after the rest of the evaluation.
+      const incv3 = o.quick ? 0 : !Number.isFinite(endMs) || !trainRate ? INCV3_MAX : incv3SamplesFor((endMs - Date.now()) / 1000, trainRate);
+      say(`evaluating ${d.count} generated images against the real train split and holdout${o.quick ? '' : incv3 ? ` (InceptionV3 features of ${incv3} images per set)` : ' (no InceptionV3 features: the time budget does not cover them)'}`);
       const report = await withProgress('eval', o.quiet, (progress) => evaluate({
         synthetic: runDir, out, count: d.count, seed: 0, classifier: d.images ? { images: d.images } : undefined,
         // InceptionV3 sets up ~100 convolution shapes on first use (~30 s): not for the toy run.
-        features: o.quick ? { spaces: ['domain'] } : undefined,
-        onProgress: (stage, doneN, total) => progress.update({ stage, done: doneN, total }),
+        features: incv3 ? { samples: { 'incv3-nsfwjs': incv3 } } : { spaces: ['domain'] },
+        onProgress: (stage, doneN, total) => {
+          // "privacy (pixel): synthetic → train" is timed as "privacy".
+          clock.enter(stage.split(/:| \(/)[0]);
+          progress.update({ stage, done: doneN, total });
+        },
         // Above the bar, not through it.
         onNote: (m) => progress.log(`synthset demo: ${m}`),
       }));
+      clock.leave();
       console.log(`\nsynthset demo${o.quick ? ' (quick: toy settings, figures not meaningful)' : ''}:`);
+      if (stoppedByTime) console.log(`  trained ${trained} of ${cfg.steps} steps: the ${minutes}-minute budget stopped training (--minutes or --steps to train further)`);
       for (const line of headlines(report)) console.log(`  ${line}`);
       console.log(`  report: ${join(out, 'report.html')}`);
       console.log(`  samples: ${join(runDir, 'samples.gif')}; generator: ${join(runDir, 'generator')}`);
+      console.log(`  time: ${formatDuration(Date.now() - startMs)} in all (${clock.summary()})`);
     });
+}
+
+interface BudgetStop { step: number; minutes: number; imgPerSec: number }
+
+function readBudgetStop(file: string): BudgetStop | null {
+  try {
+    const j = JSON.parse(readFileSync(file, 'utf8')) as BudgetStop;
+    return Number.isInteger(j.step) && typeof j.minutes === 'number' && typeof j.imgPerSec === 'number' ? j : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Training images per second of this process, over the steps after the first 100 (warm-up excluded). */
+class RateMeter {
+  private t0 = 0;
+  private n0 = 0;
+  imgPerSec: number | null = null;
+
+  constructor(private readonly batch: number) {}
+
+  step(done: number): void {
+    if (done === 100) {
+      this.t0 = performance.now();
+      this.n0 = done;
+    } else if (done > 100 && done % 20 === 0) {
+      this.imgPerSec = ((done - this.n0) * this.batch * 1000) / (performance.now() - this.t0);
+    }
+  }
 }

@@ -48,6 +48,8 @@ export interface TrainOptions {
   resume?: boolean;
   /** Stops after the current step, with a checkpoint (SIGINT/SIGTERM in the CLI). */
   signal?: AbortSignal;
+  /** Wall-clock time (ms since the epoch, as Date.now()) after which training stops like a signal: a time budget. */
+  deadline?: number;
   /** Test hooks into checkpoint writing. */
   saveHooks?: SaveHooks;
 }
@@ -56,7 +58,7 @@ export interface TrainResult {
   runDir: string;
   /** Steps trained in total. */
   step: number;
-  stopped: 'done' | 'signal';
+  stopped: 'done' | 'signal' | 'time';
   metrics: string;
   gif: string | null;
 }
@@ -179,6 +181,10 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
     while (state.step < cfg.steps) {
       if (opts.signal?.aborted) {
         stopped = 'signal';
+        break;
+      }
+      if (opts.deadline !== undefined && Date.now() >= opts.deadline) {
+        stopped = 'time';
         break;
       }
       const t0 = performance.now();

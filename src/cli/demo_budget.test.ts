@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { evalSeconds, formatDuration, INCV3_MAX, INCV3_MIN, incv3SamplesFor, StageClock, trainingDeadline } from './demo_budget.js';
+
+const MIN = 60_000;
+
+test('a fast machine trains until the full evaluation just fits, and then gets full InceptionV3 samples', () => {
+  const rate = 2000;
+  const start = 0;
+  const end = 20 * MIN;
+  const stop = trainingDeadline(end, start, rate);
+  assert.ok(stop > start + 0.6 * (end - start), 'most of the budget goes to training');
+  assert.ok(Math.abs(end - stop - evalSeconds(rate, INCV3_MAX) * 1000) < 1, 'what is left is the full evaluation');
+  assert.equal(incv3SamplesFor((end - stop) / 1000, rate), INCV3_MAX);
+});
+
+test('a slow machine keeps 60 % of the budget for training and sizes InceptionV3 down or skips it', () => {
+  const start = 0;
+  const end = 20 * MIN;
+  for (const rate of [150, 300, 450]) {
+    const stop = trainingDeadline(end, start, rate);
+    const left = (end - stop) / 1000;
+    assert.ok(left >= evalSeconds(rate, 0) - 1e-6, `rate ${rate}: the bare evaluation always fits`);
+    const n = incv3SamplesFor(left, rate);
+    assert.ok(n === 0 || (n >= INCV3_MIN && n <= INCV3_MAX), `rate ${rate}: ${n}`);
+    assert.ok(evalSeconds(rate, n) <= left + 1e-6, `rate ${rate}: the chosen size fits what is left`);
+  }
+  // So slow that even the bare evaluation eats most of the budget: training gets what is left, never negative.
+  assert.equal(trainingDeadline(end, start, 50), Math.max(start, end - evalSeconds(50, 0) * 1000));
+  assert.equal(trainingDeadline(end, start, 1), start);
+});
+
+test('more time or a faster machine never means fewer InceptionV3 samples', () => {
+  let last = 0;
+  for (let s = 0; s < 2000; s += 50) {
+    const n = incv3SamplesFor(s, 400);
+    assert.ok(n >= last);
+    last = n;
+  }
+  assert.equal(last, INCV3_MAX);
+  assert.equal(incv3SamplesFor(10, 400), 0);
+});
+
+test('the stage clock adds up re-entered stages in first-seen order', () => {
+  const c = new StageClock();
+  c.enter('training', 0);
+  c.enter('generate', 90_000);
+  c.enter('generate', 95_000);
+  c.enter('tstr', 100_000);
+  c.enter('generate', 130_000);
+  c.leave(131_000);
+  assert.equal(c.summary(), 'training 1 min 30 s, generate 11 s, tstr 30 s');
+  assert.equal(c.totalMs(), 131_000);
+  assert.equal(formatDuration(5_400), '5 s');
+});
