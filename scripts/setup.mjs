@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // First-use setup behind `npm run demo`, `npm test` and `npm run bench`: system packages (apt, when
 // root), `npm ci`, and the native oneDNN addon. Idempotent and quick when everything is in place.
-// Where a step cannot be done it says what to run, and synthset falls back to the pure-JS backend.
+// Where a step cannot be done it says what to run, and synthset falls back to the pure-JS backend
+// (except under CI=true, where a native addon that cannot be built fails with exit code 1).
 // Flags: --force (rebuild the addon), --native-only (skip apt and npm), --bench (also python3-torch).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -12,6 +13,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
 const say = (msg) => process.stderr.write(`[setup] ${msg}\n`);
 const isRoot = process.getuid?.() === 0;
+// In CI a missing native engine is a failure, not a fallback: the native tests would skip and pass.
+const ci = /^(1|true|yes)$/i.test(process.env.CI ?? '');
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 
 function checkNode() {
@@ -71,10 +74,16 @@ function newestSource() {
     ...readdirSync(dir).map((f) => statSync(join(dir, f)).mtimeMs));
 }
 
+function failInCi() {
+  say('CI is set: failing, because without the addon the native tests would only skip.');
+  process.exit(1);
+}
+
 function buildNative() {
   if (!args.has('--force') && existsSync(addon) && statSync(addon).mtimeMs >= newestSource()) return;
   if (missingPackages(false).length > 0) {
     say('Skipping the native oneDNN build (packages above are missing): synthset will use the slow pure-JS backend.');
+    if (ci) failInCi();
     return;
   }
   say('Building the native oneDNN addon (node-gyp, ~1 min)…');
@@ -86,6 +95,7 @@ function buildNative() {
   if (r.status !== 0 || !existsSync(addon)) {
     say(`The native build failed:\n${(r.stderr ?? '').split('\n').filter((l) => /error/i.test(l)).slice(0, 12).join('\n')}`);
     say('synthset will use the slow pure-JS backend. Fix the error above, then run `npm run build:native`.');
+    if (ci) failInCi();
     return;
   }
   const info = execFileSync(process.execPath, ['-e', `console.log(JSON.stringify(require(${JSON.stringify(addon)}).info()))`], { encoding: 'utf8' });

@@ -28,7 +28,8 @@ static Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("onednn", std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch));
   o.Set("threads", omp_get_max_threads());
   const char* isa = "unknown";
-  switch (dnnl::get_effective_cpu_isa()) {
+  const auto eff = dnnl::get_effective_cpu_isa();
+  switch (eff) {
     case dnnl::cpu_isa::avx512_core_amx: isa = "avx512_core_amx"; break;
     case dnnl::cpu_isa::avx512_core_bf16: isa = "avx512_core_bf16"; break;
     case dnnl::cpu_isa::avx512_core_vnni: isa = "avx512_core_vnni"; break;
@@ -38,7 +39,11 @@ static Napi::Value Info(const Napi::CallbackInfo& info) {
     default: break;
   }
   o.Set("isa", isa);
-  o.Set("bf16", bf16_mode());
+  // cpu_isa values are bit sets that grow with the ISA, so "at least AVX512-BF16" (AMX included) is
+  // a mask test. The effective ISA honours ONEDNN_MAX_CPU_ISA, so AVX2 there reports no bf16.
+  const unsigned need = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_bf16);
+  o.Set("bf16Supported", (static_cast<unsigned>(eff) & need) == need);
+  o.Set("bf16Enabled", bf16_mode());
   return o;
 }
 
@@ -54,6 +59,7 @@ static Napi::Value GetStats(const Napi::CallbackInfo& info) {
   o.Set("convFlops", stats().conv_flops);
   o.Set("matmulMs", stats().mm_ms);
   o.Set("matmulCalls", static_cast<double>(stats().mm_calls));
+  o.Set("convTimed", static_cast<double>(stats().conv_timed));
   if (info.Length() > 0 && info[0].ToBoolean()) stats() = Stats();
   return o;
 }

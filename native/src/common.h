@@ -55,7 +55,8 @@ inline double now_ms() {
 }
 
 // Process-wide counters the benchmark reads to report where time goes.
-struct Stats { double conv_ms = 0; int64_t conv_calls = 0; double conv_flops = 0; double mm_ms = 0; int64_t mm_calls = 0; };
+// conv_timed: shapes whose implementation was chosen by timing the candidates (not from a preset).
+struct Stats { double conv_ms = 0; int64_t conv_calls = 0; double conv_flops = 0; double mm_ms = 0; int64_t mm_calls = 0; int64_t conv_timed = 0; };
 Stats& stats();
 bool& bf16_mode();
 

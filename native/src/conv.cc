@@ -63,6 +63,8 @@ struct Entry {
   Port bias;
   bool has_bias = false;
   std::string impl;
+  bool plain = false;  // which candidate it is: (plain, skip) rebuilds it without timing
+  int skip = 0;
 };
 
 struct Descs { md src_u, wei_u, dst_u, src, wei, dst, bias; };
@@ -135,6 +137,8 @@ std::shared_ptr<Entry> build(Kind k, const Shape& s, bool plain, bool bf16, int 
     e->c = Port(d.wei_u, pd.diff_weights_desc(), true);
     e->impl = pd.impl_info_str();
   }
+  e->plain = plain;
+  e->skip = skip;
   return e;
 }
 
@@ -158,6 +162,25 @@ std::unordered_map<std::string, std::shared_ptr<Entry>>& cache() {
   return c;
 }
 
+// Choices made by an earlier process (JS keeps them on disk): key -> candidate and its impl name.
+struct Preset { bool plain; int skip; std::string impl; };
+std::unordered_map<std::string, Preset>& presets() {
+  static std::unordered_map<std::string, Preset> p;
+  return p;
+}
+
+// A preset is used only when it rebuilds to the very implementation that was timed; anything else
+// (another oneDNN, ISA or thread count slipped through the file's key) is timed afresh.
+std::shared_ptr<Entry> from_preset(const std::string& key, Kind k, const Shape& s, int act, float alpha, bool bias) {
+  auto it = presets().find(key);
+  if (it == presets().end()) return nullptr;
+  std::shared_ptr<Entry> e;
+  try { e = build(k, s, it->second.plain, bf16_mode(), act, alpha, bias, it->second.skip); } catch (const dnnl::error&) { e = nullptr; }
+  if (e && e->impl != it->second.impl) e = nullptr;
+  if (!e) presets().erase(it);
+  return e;
+}
+
 // Tries every implementation oneDNN offers for blocked and for plain (HWIO) weights, runs each on the
 // call's own data, and keeps the fastest: oneDNN's first choice is not always the fastest on a
 // given shape (gemm wins on 3-channel layers; brgconv vs jit varies).
@@ -179,6 +202,7 @@ std::shared_ptr<Entry> choose(Kind k, const Shape& s, int act, float alpha, bool
   }
   if (cands.empty()) return build(k, s, false, bf16, act, alpha, bias, 0);
   if (cands.size() == 1) return cands[0];
+  stats().conv_timed++;
   size_t best = 0;
   double best_ms = 1e30;
   for (size_t i = 0; i < cands.size(); i++) {
@@ -216,19 +240,66 @@ Napi::Value Conv(const Napi::CallbackInfo& info, Kind k) {
                             s.dh, s.dw, act, static_cast<int64_t>(alpha * 1e6)});
   double t0 = now_ms();
   auto& slot = cache()[key];
-  if (!slot) slot = choose(k, s, act, alpha, bp != nullptr, a, b, c, bp);
+  if (!slot) slot = from_preset(key, k, s, act, alpha, bp != nullptr);
+  bool timed = false;
+  if (!slot) {
+    int64_t before = stats().conv_timed;
+    slot = choose(k, s, act, alpha, bp != nullptr, a, b, c, bp);
+    timed = stats().conv_timed != before;
+  }
   run(k, *slot, a, b, c, bp);
   stats().conv_ms += now_ms() - t0;
   stats().conv_calls++;
   // Forward, backward-data and backward-weights all do the same multiply-adds.
   stats().conv_flops += 2.0 * s.n * s.oh * s.ow * s.oc * s.ic * s.kh * s.kw;
-  return info.Env().Undefined();
+  // true: a new choice by timing, which JS saves to disk for the next process.
+  return Napi::Boolean::New(info.Env(), timed);
 }
 
 Napi::Value Impls(const Napi::CallbackInfo& info) {
   auto o = Napi::Object::New(info.Env());
   for (auto& kv : cache()) o.Set(kv.first, kv.second->impl);
   return o;
+}
+
+// {key: [plain 0|1, skip, impl]} for every shape set up in this process.
+Napi::Value Choices(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto o = Napi::Object::New(env);
+  for (auto& kv : cache()) {
+    auto a = Napi::Array::New(env, 3);
+    a.Set(0u, Napi::Number::New(env, kv.second->plain ? 1 : 0));
+    a.Set(1u, Napi::Number::New(env, kv.second->skip));
+    a.Set(2u, Napi::String::New(env, kv.second->impl));
+    o.Set(kv.first, a);
+  }
+  return o;
+}
+
+// Takes choices in the shape Choices returns; malformed entries are skipped. Existing entries stay.
+Napi::Value SetChoices(const Napi::CallbackInfo& info) {
+  auto o = info[0].As<Napi::Object>();
+  auto names = o.GetPropertyNames();
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < names.Length(); i++) {
+    auto key = names.Get(i).ToString().Utf8Value();
+    auto v = o.Get(key);
+    if (!v.IsArray()) continue;
+    auto a = v.As<Napi::Array>();
+    if (a.Length() != 3 || !a.Get(0u).IsNumber() || !a.Get(1u).IsNumber() || !a.Get(2u).IsString()) continue;
+    int skip = a.Get(1u).As<Napi::Number>().Int32Value();
+    if (skip < 0 || skip >= 8) continue;
+    presets()[key] = Preset{a.Get(0u).As<Napi::Number>().Int32Value() != 0, skip, a.Get(2u).As<Napi::String>().Utf8Value()};
+    n++;
+  }
+  return Napi::Number::New(info.Env(), n);
+}
+
+// Forgets every set-up shape and preset (tests).
+Napi::Value Reset(const Napi::CallbackInfo& info) {
+  cache().clear();
+  presets().clear();
+  return info.Env().Undefined();
 }
 
 }  // namespace
@@ -238,6 +309,9 @@ void init_conv(Napi::Env env, Napi::Object exports) {
   expose(exports, "conv2dBackpropInput", [](const Napi::CallbackInfo& i) { return Conv(i, kBwdData); });
   expose(exports, "conv2dBackpropFilter", [](const Napi::CallbackInfo& i) { return Conv(i, kBwdWeights); });
   expose(exports, "convImpls", Impls);
+  expose(exports, "convChoices", Choices);
+  expose(exports, "setConvChoices", SetChoices);
+  expose(exports, "convReset", Reset);
 }
 
 }  // namespace synthset

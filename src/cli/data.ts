@@ -1,9 +1,9 @@
 // `synthset data …`: look at a folder before training on it, sort a raw pile into classes, crop
 // objects out of photos. Outside scripts depend on these names, options and the JSON shape.
-import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { DataError } from '../data/errors.js';
+import { writeAtomic } from '../util/atomic.js';
 import { DEFAULT_SPEC } from '../data/image.js';
 import { DEFAULT_NEAR_THRESHOLD, inspectFolder } from '../data/inspect.js';
 import { skippedLine } from './errors.js';
@@ -71,7 +71,7 @@ export function registerDataCommands(program: Command, engine: () => Promise<unk
       if (o.json === '-') process.stdout.write(json);
       else {
         console.log(inspectTable(report));
-        if (o.json) writeFileSync(o.json, json);
+        if (o.json) writeAtomic(o.json, json);
       }
     });
 

@@ -1,7 +1,7 @@
 // `npm run demo -- --quick` end to end through the real binary: train, evaluate, headline figures.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../data/test_images.js';
@@ -45,6 +45,40 @@ test('demo --quick trains, evaluates and prints where the report is, with the he
     const notRun = cli('export', t.dir);
     assert.equal(notRun.status, 1);
     assert.match(notRun.stderr, /is not a run dir \(no config\.json\)/);
+  } finally {
+    t.done();
+  }
+});
+
+// Ctrl-C / SIGTERM as a user or a scheduler sends it: to the outer `synthset` process (the wrapper that
+// re-executes node), which forwards it; the demo saves a checkpoint, exits 130, and a rerun resumes.
+test('demo saves on SIGINT to the outer process and resumes when run again', { skip: SKIP_NATIVE, timeout: 300_000 }, async () => {
+  const t = tempDir('synthset-demo-sig-');
+  try {
+    const out = join(t.dir, 'demo');
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.SYNTHSET_NO_REEXEC;
+    const wrapper = spawn(process.execPath, [BIN, 'demo', '--quick', '--out', out, '--quiet', '--steps', '100000'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    wrapper.stdout.on('data', (d) => (stdout += d));
+    const exited = new Promise<number | null>((r) => wrapper.on('exit', r));
+    const metrics = join(out, 'metrics.jsonl');
+    const deadline = Date.now() + 200_000;
+    while (!(existsSync(metrics) && readFileSync(metrics, 'utf8').split('\n').length > 3) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    wrapper.kill('SIGINT');
+    assert.equal(await exited, 130, stdout);
+    assert.match(stdout, /synthset demo: stopped by SIGINT at step (\d+); checkpoint saved/);
+    const lines = readFileSync(metrics, 'utf8').trim().split('\n');
+    const last = (JSON.parse(lines.at(-1)!) as { step: number }).step;
+    const latest = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as { step: number };
+    assert.equal(latest.step, last, 'the checkpoint is of the last step trained');
+    const again = spawnSync(process.execPath, [BIN, 'demo', '--quick', '--out', out, '--quiet', '--steps', String(last + 2)],
+      { env: { ...process.env, SYNTHSET_NO_REEXEC: '1' }, encoding: 'utf8' });
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stderr, new RegExp(`resuming at step ${last} `));
+    assert.equal((JSON.parse(readFileSync(metrics, 'utf8').trim().split('\n').at(-1)!) as { step: number }).step, last + 2);
   } finally {
     t.done();
   }

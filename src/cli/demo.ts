@@ -12,6 +12,7 @@ import { formatDuration, incv3SamplesFor, INCV3_MAX, StageClock, trainingDeadlin
 import { withProgress } from './progress.js';
 import { trainProgress } from './train.js';
 import { parseIntArg } from './data.js';
+import { stopOnSignals } from './signals.js';
 
 interface DemoFlags { quick?: boolean; out?: string; steps?: number; quiet?: boolean; minutes?: number }
 
@@ -70,17 +71,29 @@ export function registerDemoCommand(program: Command, engine: () => Promise<{ ba
         const bar = trainProgress(!!o.quiet);
         // Until the speed is known, stop at 60 % of the budget; from step 100 on, the deadline
         // follows the measured speed (the loop reads it before every step).
-        const opts: TrainOptions = { resume: !!ck, deadline: Number.isFinite(endMs) ? startMs + 0.6 * (endMs - startMs) : undefined };
+        const stop = stopOnSignals('saving a checkpoint; `npm run demo` again resumes');
+        const opts: TrainOptions = { resume: !!ck, signal: stop.signal, deadline: Number.isFinite(endMs) ? startMs + 0.6 * (endMs - startMs) : undefined };
         const rate = new RateMeter(cfg.batchSize);
         clock.enter('training');
-        const result = await train(cfg, {
-          onStart: bar.onStart,
-          onStep: (e) => {
-            bar.onStep(e);
-            rate.step(e.step - e.startStep);
-            if (opts.deadline !== undefined && rate.imgPerSec) opts.deadline = trainingDeadline(endMs, startMs, rate.imgPerSec);
-          },
-        }, opts);
+        let result;
+        try {
+          result = await train(cfg, {
+            onStart: bar.onStart,
+            onStep: (e) => {
+              bar.onStep(e);
+              rate.step(e.step - e.startStep);
+              if (opts.deadline !== undefined && rate.imgPerSec) opts.deadline = trainingDeadline(endMs, startMs, rate.imgPerSec);
+            },
+          }, opts);
+        } finally {
+          stop.dispose();
+        }
+        if (result.stopped === 'signal') {
+          bar.clear();
+          console.log(`synthset demo: stopped by ${stop.received()} at step ${result.step}; checkpoint saved in ${runDir}. Run the demo again (same --out/--steps) to resume.`);
+          process.exitCode = stop.exitCode();
+          return;
+        }
         bar.keep();
         clock.leave();
         trained = result.step;

@@ -7,6 +7,7 @@ import { printError } from './errors.js';
 import { registerDemoCommand } from './demo.js';
 import { registerEvalCommand } from './eval.js';
 import { registerExportCommand } from './export.js';
+import { registerServeCommand } from './serve.js';
 import { registerSsimCommands } from './ssim.js';
 import { registerTrainCommand } from './train.js';
 import { registerTranslateCommand } from './translate.js';
@@ -55,6 +56,7 @@ registerDemoCommand(program, engine);
 registerSsimCommands(program, engine);
 registerExportCommand(program, engine);
 registerTranslateCommand(program, engine);
+registerServeCommand(program);
 
 try {
   await program.parseAsync(process.argv);

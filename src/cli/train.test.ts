@@ -75,3 +75,33 @@ test('SIGINT stops after the current step with a checkpoint that --resume contin
   assert.equal(r.status, 0, r.stderr);
   assert.equal(lines(metrics).at(-1)?.step, last + 1);
 });
+
+// What `timeout`, systemd, Kubernetes and Slurm do: SIGTERM to the command they started, i.e. the
+// re-executing wrapper bin/synthset.js, not to the training process behind it.
+test('SIGTERM to the outer synthset process reaches training: checkpoint, exit 143, no orphan', { timeout: 120_000 }, async () => {
+  const out = join(runs.dir, 'sigterm-outer');
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.SYNTHSET_NO_REEXEC;
+  const wrapper = spawn(process.execPath, [BIN, 'train', '--data', data.dir, '--family', 'dcgan', '--size', '32', '--steps', '100000',
+    '--out', out, '--config', cfgFile, '--set', 'logEvery=1', '--quiet'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  wrapper.stdout.on('data', (d) => (stdout += d));
+  const exited = new Promise<[number | null, string | null]>((r) => wrapper.on('exit', (c, s) => r([c, s])));
+  const metrics = join(out, 'metrics.jsonl');
+  const deadline = Date.now() + 60_000;
+  while (!(existsSync(metrics) && readFileSync(metrics, 'utf8').split('\n').length > 3) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const kids = readFileSync(`/proc/${wrapper.pid}/task/${wrapper.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  assert.equal(kids.length, 1, 'the wrapper runs exactly one child');
+  wrapper.kill('SIGTERM');
+  const [code, signal] = await exited;
+  assert.equal(signal, null);
+  assert.equal(code, 143, stdout);
+  assert.match(stdout, /stopped by SIGTERM at step \d+; checkpoint saved/);
+  assert.throws(() => process.kill(kids[0], 0), { code: 'ESRCH' }, 'the training child is gone, not re-parented and running on');
+  const last = lines(metrics).at(-1)!.step;
+  const latest = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as { step: number };
+  assert.equal(latest.step, last, 'the checkpoint is of the last step trained');
+  assert.ok(last >= 3);
+});

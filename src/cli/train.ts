@@ -6,6 +6,7 @@ import { familyNames } from '../models/index.js';
 import { resolveConfig, resumeConfig, train, type StepEvent, type TrainConfigInput } from '../train/index.js';
 import { parseIntArg } from './data.js';
 import { formatDuration } from './progress.js';
+import { stopOnSignals } from './signals.js';
 
 interface TrainFlags {
   data?: string; dataA?: string; dataB?: string; preset?: 'cpu' | 'reference'; family?: string; size?: number; steps?: number; out?: string; config?: string; set: string[];
@@ -105,17 +106,7 @@ export function registerTrainCommand(program: Command, engine: () => Promise<unk
         config = resolveConfig({ flags, file: o.config, sets: o.set, preset: o.preset });
       }
       await engine();
-      const controller = new AbortController();
-      let signalName: string | null = null;
-      const onSignal = (name: string) => () => {
-        if (signalName) process.exit(130);
-        signalName = name;
-        process.stderr.write(`\nsynthset: ${name}: finishing the current step and saving a checkpoint (again to quit at once)\n`);
-        controller.abort();
-      };
-      const handlers = { SIGINT: onSignal('SIGINT'), SIGTERM: onSignal('SIGTERM') };
-      process.once('SIGINT', handlers.SIGINT);
-      process.once('SIGTERM', handlers.SIGTERM);
+      const stop = stopOnSignals();
 
       const bar = trainProgress(!!o.quiet);
       const note = (line: string) => {
@@ -131,15 +122,14 @@ export function registerTrainCommand(program: Command, engine: () => Promise<unk
           },
           onNote: note,
           onStep: bar.onStep,
-        }, { resume: !!o.resume, signal: controller.signal });
+        }, { resume: !!o.resume, signal: stop.signal });
       } finally {
         bar.clear();
-        process.removeListener('SIGINT', handlers.SIGINT);
-        process.removeListener('SIGTERM', handlers.SIGTERM);
+        stop.dispose();
       }
       if (result.stopped === 'signal') {
-        console.log(`stopped by ${signalName} at step ${result.step}; checkpoint saved. Continue with: synthset train --resume ${config.out} --steps ${config.steps}`);
-        process.exitCode = signalName === 'SIGTERM' ? 143 : 130;
+        console.log(`stopped by ${stop.received()} at step ${result.step}; checkpoint saved. Continue with: synthset train --resume ${config.out} --steps ${config.steps}`);
+        process.exitCode = stop.exitCode();
         return;
       }
       console.log(`trained ${config.family} to step ${result.step} in ${result.runDir} (metrics.jsonl, samples/${result.gif ? ', samples.gif' : ''}, latest checkpoint)`);

@@ -10,10 +10,10 @@
 import { createHash } from 'node:crypto';
 import {
   accessSync, closeSync, constants, existsSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, read, readFileSync,
-  readSync, renameSync, rmSync, statSync, writeSync,
+  readSync, rmSync, statSync, writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { writeAtomic } from '../util/atomic.js';
+import { renameDurable, writeAtomic } from '../util/atomic.js';
 import { ProblemLog, type Problem } from './errors.js';
 import type { ImageSpec } from './image.js';
 import { userCacheDir, type Dataset, type ImageList } from './registry.js';
@@ -286,7 +286,7 @@ export async function openCache(ds: Dataset, opts: CacheOptions = {}): Promise<I
     labels: list.labels ? journal.items.map((i) => list.labels![i]) : null,
     classes: ds.classes, problems: log.problems,
   };
-  renameSync(partial, binFile);
+  renameDurable(partial, binFile);
   writeAtomic(headerFile, JSON.stringify(header));
   rmSync(journalFile, { force: true });
   report(log.problems);

@@ -1,9 +1,10 @@
 // `crop`: cut every object of one COCO class out of a folder of raw photos, so a dataset can be
 // built from, say, street photos of cars. The box→crop arithmetic is kept pure (and tested without
 // the model); the detector lives in detector.ts.
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { basename, extname, join, relative, resolve, sep } from 'node:path';
 import sharp from 'sharp';
+import { writeAtomic } from '../util/atomic.js';
 import { DataError, ProblemLog, type Problem } from './errors.js';
 import { probeImage, DEFAULT_SPEC } from './image.js';
 import { IMAGE_EXTENSIONS, listImages } from './scan.js';
@@ -156,7 +157,7 @@ export async function cropFolder(o: CropOptions): Promise<{ images: number; crop
         const name = `${stems[i]}_${k++}.jpg`;
         await sharp(extractRgb(img, rect), { raw: { width: rect.width, height: rect.height, channels: 3 } })
           .jpeg({ quality: 95 })
-          .toFile(join(outDir, name));
+          .toBuffer().then((jpg) => writeAtomic(join(outDir, name), jpg));
         crops++;
         rec.detections.push({ box: d.box.map((v) => Math.round(v * 10) / 10) as Box, score: Math.round(d.score * 1000) / 1000, class: d.label, crop: name, rect });
       }
@@ -175,6 +176,6 @@ export async function cropFolder(o: CropOptions): Promise<{ images: number; crop
     note: 'box = [x1, y1, x2, y2] in pixels of the EXIF-rotated image; rect = the written crop (box plus margin, clamped); file is relative to this folder',
     images: records,
   };
-  writeFileSync(boxesJson, JSON.stringify(doc, null, 2) + '\n');
+  writeAtomic(boxesJson, JSON.stringify(doc, null, 2) + '\n');
   return { images, crops, boxesJson, problems: log.problems };
 }

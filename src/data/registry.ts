@@ -2,7 +2,6 @@
 // Dataset: the item list, labels and problems, without decoding pixels (that is the cache's job).
 // Adding a kind = one file under kinds/ that calls registerKind, plus its import in kinds/index.ts.
 import { statSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DataError, ProblemLog, type Problem } from './errors.js';
 import { checkSpec, decodeImage, DEFAULT_SPEC, type ImageSpec } from './image.js';
@@ -121,7 +120,7 @@ export function requireFolder(path: string, what: string): string {
 }
 
 /** Per-user cache root for sources that have no folder of their own (builtins). */
-export const userCacheDir = (): string => process.env.SYNTHSET_CACHE_DIR || join(homedir(), '.cache', 'synthset');
+export { userCacheDir } from '../util/cache_dir.js';
 
 /** Cache folder inside a dataset folder. */
 export const folderCacheDir = (root: string): string => join(root, '.synthset-cache');

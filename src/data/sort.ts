@@ -3,9 +3,10 @@
 // tiny), every raw image is classified, and images whose top probability is below the threshold go
 // to `unknown/` for a human to look at, rather than polluting a class.
 import * as tf from '@tensorflow/tfjs';
-import { copyFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { FusedAdamOptimizer } from '../engine/index.js';
+import { writeAtomic } from '../util/atomic.js';
 import { csvField } from '../util/text.js';
 import { ProblemLog, type Problem } from './errors.js';
 import { rng } from '../util/random.js';
@@ -231,7 +232,7 @@ export async function sortFolder(o: SortOptions): Promise<SortResult> {
       }
       tickSort(c0 + chunk.length);
     }
-    writeFileSync(csv, lines.join('\n') + '\n');
+    writeAtomic(csv, lines.join('\n') + '\n');
   } finally {
     model.dispose();
     optimizer.dispose(); // passed in, so the model does not own it

@@ -31,6 +31,25 @@ test('without the addon, auto falls back to cpu and says why; forcing onednn is 
   assert.match(bad.stderr, /Unknown backend "gpu" \(from SYNTHSET_BACKEND\): use auto, onednn or cpu/);
 });
 
+// ONEDNN_MAX_CPU_ISA=AVX2 makes oneDNN see an AVX2-only CPU (no bfloat16), whatever this machine has.
+test('bf16 only where the CPU has it: info() says so, and --bf16 on an AVX2-only CPU is a clear error', { skip: SKIP_NATIVE }, () => {
+  const INFO = "import { loadNative } from './src/engine/index.ts'; console.log(JSON.stringify(loadNative().info()));";
+  const BF16 = "import { initEngine } from './src/engine/index.ts'; initEngine({ bf16: true }).then((i) => console.log(JSON.stringify(i)), (e) => { console.error(e.message); process.exit(3); });";
+  const capped = probe({ ONEDNN_MAX_CPU_ISA: 'AVX2' }, INFO);
+  assert.equal(capped.status, 0, capped.stderr);
+  assert.deepEqual(JSON.parse(capped.stdout), { ...JSON.parse(capped.stdout), isa: 'avx2', bf16Supported: false, bf16Enabled: false });
+  const refused = probe({ ONEDNN_MAX_CPU_ISA: 'AVX2' }, BF16);
+  assert.equal(refused.status, 3, refused.stdout);
+  assert.match(refused.stderr, /--bf16 is not available here: this CPU has no native bfloat16 \(needs AVX512-BF16 or AMX; oneDNN runs at ISA avx2 \(capped by ONEDNN_MAX_CPU_ISA=AVX2\)\)\. Run without --bf16/);
+  const here = JSON.parse(probe({}, INFO).stdout) as { isa: string; bf16Supported: boolean };
+  assert.equal(here.bf16Supported, ['avx512_core_bf16', 'avx512_core_amx'].includes(here.isa), JSON.stringify(here));
+  const onHere = probe({}, BF16);
+  if (here.bf16Supported) {
+    assert.equal(onHere.status, 0, onHere.stderr);
+    assert.equal(JSON.parse(onHere.stdout).bf16, true);
+  } else assert.equal(onHere.status, 3);
+});
+
 test('pooled buffers are never reused while user code holds them', { skip: SKIP_NATIVE }, async () => {
   await initEngine({ backend: 'onednn' });
   const x = tf.fill([256, 256], 2);

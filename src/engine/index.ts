@@ -33,6 +33,17 @@ function requested(opt?: BackendName): BackendName {
   return name;
 }
 
+/** Why bf16 convolutions cannot run natively here (null when they can). Without AVX512-BF16 oneDNN
+ *  emulates bf16 many times slower than fp32, so we refuse rather than silently crawl. */
+export function bf16Unsupported(): string | null {
+  const native = loadNative();
+  if (!native) return `the native addon is ${nativeStatus()}`;
+  const info = native.info();
+  if (info.bf16Supported) return null;
+  const capped = process.env.ONEDNN_MAX_CPU_ISA ? ` (capped by ONEDNN_MAX_CPU_ISA=${process.env.ONEDNN_MAX_CPU_ISA})` : '';
+  return `this CPU has no native bfloat16 (needs AVX512-BF16 or AMX; oneDNN runs at ISA ${info.isa}${capped})`;
+}
+
 /** Chooses and activates the compute backend. Safe to call more than once. */
 export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> {
   registerCpuExtras();
@@ -51,7 +62,11 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
     if (!(await setBackend(p.name))) throw new Error(`Backend "${p.name}" failed to initialise.`);
     await ready();
     const bf16 = !!opts.bf16 && p.name === ONEDNN;
-    if (p.name === ONEDNN) loadNative()!.setBf16(bf16);
+    if (p.name === ONEDNN) {
+      const why = bf16 ? bf16Unsupported() : null;
+      if (why) throw new Error(`--bf16 is not available here: ${why}. Run without --bf16 (fp32 is the default).`);
+      loadNative()!.setBf16(bf16);
+    }
     const note = notes.length ? `fell back (${notes.join('; ')})` : p.name === ONEDNN ? 'native oneDNN' : 'pure JS (slow)';
     return { backend: getBackend(), requested: want, note, bf16 };
   }

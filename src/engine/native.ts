@@ -6,14 +6,24 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 export interface NativeAddon {
-  info(): { onednn: string; threads: number; isa: string; bf16: boolean };
+  /** `bf16Supported`: the CPU (as oneDNN sees it, ONEDNN_MAX_CPU_ISA included) has native bfloat16 (AVX512-BF16 or AMX);
+   *  `bf16Enabled`: bf16 convolutions are switched on (`setBf16`). */
+  info(): { onednn: string; threads: number; isa: string; bf16Supported: boolean; bf16Enabled: boolean };
   setBf16(on: boolean): void;
-  stats(reset?: boolean): { convMs: number; convCalls: number; convFlops: number; matmulMs: number; matmulCalls: number };
+  stats(reset?: boolean): { convMs: number; convCalls: number; convFlops: number; matmulMs: number; matmulCalls: number;
+    convTimed: number };
+  /** The conv calls return true when they chose a new shape's implementation by timing. */
   conv2d(shape: Int32Array, x: Float32Array, w: Float32Array, y: Float32Array, bias: Float32Array | null,
-    act: number, alpha: number): void;
-  conv2dBackpropInput(shape: Int32Array, dy: Float32Array, w: Float32Array, dx: Float32Array): void;
-  conv2dBackpropFilter(shape: Int32Array, x: Float32Array, dy: Float32Array, dw: Float32Array): void;
+    act: number, alpha: number): boolean;
+  conv2dBackpropInput(shape: Int32Array, dy: Float32Array, w: Float32Array, dx: Float32Array): boolean;
+  conv2dBackpropFilter(shape: Int32Array, x: Float32Array, dy: Float32Array, dw: Float32Array): boolean;
   convImpls(): Record<string, string>;
+  /** Per shape key: [plain weights 0|1, candidate index, implementation name]. */
+  convChoices(): Record<string, [number, number, string]>;
+  /** Presets for shapes not set up yet; returns how many entries were taken. */
+  setConvChoices(choices: Record<string, [number, number, string]>): number;
+  /** Forgets set-up shapes and presets (tests). */
+  convReset(): void;
   matmul(a: Float32Array, b: Float32Array, c: Float32Array, dims: number[], bias: Float32Array | null,
     act: number, alpha: number): void;
   unary(op: number, x: Float32Array, y: Float32Array, a: number, b: number): void;
@@ -45,6 +55,19 @@ export const ADDON_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '.
 
 let cached: { addon: NativeAddon | null; reason: string } | undefined;
 
+/**
+ * libgomp (Debian's oneDNN uses GNU OpenMP) reads its settings once, when the addon first loads it.
+ * By default a thread that reaches a barrier spins for ~300k iterations before sleeping; with another
+ * busy process on the machine the spinning thread burns the core its partner needs, so each 2-thread
+ * op waits for a descheduled thread and training slows 2-10x. Passive waiting sleeps at once (measured
+ * by `npm run bench -- --busy`). A user's own OMP_WAIT_POLICY / GOMP_SPINCOUNT wins;
+ * SYNTHSET_OMP_SPIN=1 keeps libgomp's default.
+ */
+export function ompDefaults(env: NodeJS.ProcessEnv = process.env): void {
+  if (env.SYNTHSET_OMP_SPIN === '1' || env.OMP_WAIT_POLICY !== undefined || env.GOMP_SPINCOUNT !== undefined) return;
+  env.OMP_WAIT_POLICY = 'passive';
+}
+
 export function loadNative(): NativeAddon | null {
   if (cached) return cached.addon;
   if (process.env.SYNTHSET_NATIVE === '0') {
@@ -53,6 +76,7 @@ export function loadNative(): NativeAddon | null {
     cached = { addon: null, reason: `not built (${ADDON_PATH} missing; run \`npm run build:native\`)` };
   } else {
     try {
+      ompDefaults();
       cached = { addon: createRequire(import.meta.url)(ADDON_PATH) as NativeAddon, reason: 'loaded' };
     } catch (err) {
       cached = { addon: null, reason: `failed to load ${ADDON_PATH}: ${(err as Error).message}` };

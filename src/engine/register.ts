@@ -11,6 +11,7 @@ import { OneDnnBackend } from './backend.js';
 import type { NativeAddon } from './native.js';
 import type { Override } from './kernels/common.js';
 import { convOverrides } from './kernels/conv.js';
+import { loadConvChoices } from './conv_cache.js';
 import { matmulOverrides } from './kernels/matmul.js';
 import { elementwiseOverrides } from './kernels/elementwise.js';
 import { reduceOverrides } from './kernels/reduce.js';
@@ -68,6 +69,7 @@ export function registerCpuExtras(): void {
 export function registerOnednn(addon: NativeAddon, priority = 3): void {
   if (registered) return;
   registered = true;
+  loadConvChoices(addon);
   registerBackend(ONEDNN, () => new OneDnnBackend(), priority);
   const native = new Map(OVERRIDES.map((o) => [o.kernelName, o.native]));
   const own = [...batchNormKernels(ONEDNN, addon), adamKernel(ONEDNN, addon), leakyReluGradKernel(ONEDNN, addon)];

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { tempDir } from '../data/test_images.js';
 import { initEngine } from '../engine/index.js';
+import { readEventFile } from '../run/tensorboard.js';
 import { loadCheckpoint } from './checkpoint.js';
 import { readMetrics } from './metrics.js';
 import { resumeConfig, train } from './loop.js';
@@ -29,7 +30,15 @@ test('the loop runs end to end and writes metrics, config, checkpoint, samples a
   const out = join(runs.dir, 'e2e');
   const steps: number[] = [];
   const before = tf.memory().numTensors;
-  const r = await train(tinyConfig(data.dir, out, { steps: 5, ...TRICKS }), { onStep: (e) => steps.push(e.step) });
+  let pid = 0;
+  const r = await train(tinyConfig(data.dir, out, { steps: 5, ...TRICKS }), {
+    onStep: (e) => {
+      steps.push(e.step);
+      pid = JSON.parse(readFileSync(join(out, 'running.json'), 'utf8')).pid;
+    },
+  });
+  assert.equal(pid, process.pid, 'running.json names the training process while it runs');
+  assert.ok(!existsSync(join(out, 'running.json')), 'and is gone when it ends');
   assert.equal(tf.memory().numTensors, before, 'the loop leaves no tensors behind');
   assert.deepEqual(steps, [1, 2, 3, 4, 5]);
   assert.equal(r.step, 5);
@@ -60,8 +69,10 @@ test('a resumed run repeats the losses of an uninterrupted run exactly', async (
     },
   }), /simulated crash/);
   assert.equal(loadCheckpoint(b)?.state.step, 3);
+  assert.match(JSON.parse(readFileSync(join(b, 'error.json'), 'utf8')).message, /simulated crash/, 'a failed run says why');
   const r = await train(resumeConfig(b, 7), {}, { resume: true });
   assert.equal(r.step, 7);
+  assert.ok(!existsSync(join(b, 'error.json')), 'a resumed run is no longer failed');
   const ma = readMetrics(join(a, 'metrics.jsonl'));
   const mb = readMetrics(join(b, 'metrics.jsonl'));
   assert.deepEqual(mb.map((x) => x.step), [1, 2, 3, 4, 5, 6, 7], 'lines after the checkpoint are replaced, not duplicated');
@@ -71,6 +82,31 @@ test('a resumed run repeats the losses of an uninterrupted run exactly', async (
   const r2 = await train(resumeConfig(b, 9), {}, { resume: true });
   assert.equal(r2.step, 9);
   assert.equal(readMetrics(join(b, 'metrics.jsonl')).at(-1)?.step, 9);
+});
+
+test('TensorBoard event files hold every metrics line as scalars and every grid as an image; a resume adds a file', async () => {
+  const out = join(runs.dir, 'tb');
+  await train(tinyConfig(data.dir, out, { steps: 4 }));
+  const files = () => readdirSync(join(out, 'tb')).filter((f) => f.startsWith('events.out.tfevents.')).sort();
+  assert.equal(files().length, 1);
+  const ev = readEventFile(join(out, 'tb', files()[0]));
+  assert.equal(ev[0].fileVersion, 'brain.Event:2');
+  const m = readMetrics(join(out, 'metrics.jsonl'));
+  const scalars = ev.filter((e) => e.summary?.value[0].simpleValue !== undefined);
+  assert.deepEqual(scalars.map((e) => e.step), m.map((x) => x.step));
+  for (const [i, e] of scalars.entries()) {
+    for (const v of e.summary!.value) assert.ok(Math.abs(v.simpleValue! - m[i][v.tag]) <= 1e-6 * Math.max(1, Math.abs(m[i][v.tag])), v.tag);
+    assert.deepEqual(e.summary!.value.map((v) => v.tag).sort(), Object.keys(m[i]).filter((k) => k !== 'step').sort());
+  }
+  const images = ev.filter((e) => e.summary?.value[0].image);
+  assert.deepEqual(images.map((e) => e.step), [2, 4]);
+  assert.deepEqual(Buffer.from(images[1].summary!.value[0].image!.encodedImageString), readFileSync(join(out, 'samples', 'step-0000004.png')));
+  await new Promise((r) => setTimeout(r, 1100)); // file names carry whole seconds
+  await train(resumeConfig(out, 6), {}, { resume: true });
+  assert.equal(files().length, 2);
+  const ev2 = readEventFile(join(out, 'tb', files()[1]));
+  assert.deepEqual([ev2[1].step, ev2[1].sessionLog?.status], [4, 1], 'SessionLog START at the resume step');
+  assert.deepEqual(ev2.filter((e) => e.summary?.value[0].simpleValue !== undefined).map((e) => e.step), [5, 6]);
 });
 
 test('a crash while a checkpoint is written leaves the previous one valid', async () => {

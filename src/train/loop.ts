@@ -1,10 +1,12 @@
 // The one training loop. It owns data, schedules, logs, samples, checkpoints, EMA, the image pool
 // and DiffAugment, and drives any registered family through its trainStep. Progress goes out
 // through callbacks only; the loop knows nothing of terminals.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { writeAtomic } from '../util/atomic.js';
+import { SESSION_START, TensorBoardWriter } from '../run/tensorboard.js';
 import { saveGenerator } from '../io/generator.js';
 import type { GanModel, StepContext } from '../models/index.js';
 import { diffAugment } from './augment.js';
@@ -85,9 +87,30 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
   }
   if (opts.resume && !existsSync(latest)) throw new TrainError(`${runDir} has no checkpoint to resume from.`);
   const metrics = new MetricsLog(join(runDir, 'metrics.jsonl'));
+  // Read by the dashboard: a run that stopped on an error says why instead of just going quiet.
+  const errorFile = join(runDir, 'error.json');
+  rmSync(errorFile, { force: true });
+  // Who trains this run right now: lets the dashboard tell a live run from one that stopped, without
+  // guessing from file times (removed when the loop ends, however it ends).
+  const runningFile = join(runDir, 'running.json');
+  writeAtomic(runningFile, `${JSON.stringify({ pid: process.pid, host: hostname(), started: new Date().toISOString() })}\n`);
   const samplesDir = join(runDir, 'samples');
 
-  const data = await openTrainData(cfg, cb.onData && ((done, total) => cb.onData!({ done, total })));
+  const failed = (err: unknown) => {
+    try {
+      writeAtomic(errorFile, `${JSON.stringify({ message: (err as Error).message, time: new Date().toISOString() })}\n`);
+    } catch {
+      // the run dir itself may be what failed
+    }
+  };
+  let data: Awaited<ReturnType<typeof openTrainData>>;
+  try {
+    data = await openTrainData(cfg, cb.onData && ((done, total) => cb.onData!({ done, total })));
+  } catch (err) {
+    rmSync(runningFile, { force: true });
+    failed(err);
+    throw err;
+  }
   let model: GanModel | null = null;
   let ema: EmaGenerator | null = null;
   let stream: BatchStream | null = null;
@@ -141,6 +164,7 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
     writeAtomic(join(runDir, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`);
     applyLr(state.lrScale);
     const startStep = state.step;
+    const tb = new TensorBoardWriter(join(runDir, 'tb'), opts.resume ? { resumeStep: state.step } : {});
     cb.onStart?.({ runDir, step: state.step, steps: cfg.steps, trainImages: data.rows.length, family: cfg.family, resumed: !!opts.resume });
 
     const save = async () => {
@@ -168,9 +192,14 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
       const file = i2i && fixedImages
         ? await writeColumnsGrid(samplesDir, state.step, () => i2i.sampleColumns(g, fixedImages![0], fixedImages![1]))
         : await writeSampleGrid(samplesDir, state.step, g, fixed!, layout);
+      tb.image(state.step, 'samples', readFileSync(file));
       cb.onSample?.({ step: state.step, file });
     };
 
+    const log = (rec: MetricsRecord) => {
+      tb.scalars(rec.step, rec);
+      cb.onLog?.(rec);
+    };
     stream = new BatchStream(data, cfg.batchSize, cfg.seed, conditional, state.epoch, state.position);
     let baseline: number | null = null;
     let baselineStep = 0;
@@ -231,6 +260,7 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
         pruneSamples(samplesDir, state.step);
         baseline = null;
         lastSaved = state.step;
+        tb.write({ wallTime: Date.now() / 1000, step: state.step, sessionLog: { status: SESSION_START } });
         cb.onNote?.(`"${bad[0]}" became ${bad[1]} at step ${badStep}: rolled back to the checkpoint of step ${state.step} with the learning rate halved (×${state.lrScale}).`);
         continue;
       }
@@ -244,7 +274,7 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
       cb.onStep?.({ step: state.step, steps: cfg.steps, startStep, epoch: state.epoch, values, imgPerSec: seconds > 0 ? images / seconds : 0 });
       if (state.step % cfg.logEvery === 0 || state.step === cfg.steps) {
         const rec = metrics.flush(state.step, { epoch: state.epoch });
-        if (rec) cb.onLog?.(rec);
+        if (rec) log(rec);
       }
 
       const count = tf.memory().numTensors;
@@ -269,14 +299,18 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
 
     if (metrics.pending) {
       const rec = metrics.flush(state.step, { epoch: state.epoch });
-      if (rec) cb.onLog?.(rec);
+      if (rec) log(rec);
     }
     if (lastSaved !== state.step || opts.resume) await save();
     if (lastSample !== state.step) await sample();
     const gif = await writeSamplesGif(samplesDir, join(runDir, 'samples.gif'));
     await saveGenerator(join(runDir, 'generator'), ema?.model ?? m.generator, generatorMeta(cfg, data, conditional, state.step, family));
     return { runDir, step: state.step, stopped, metrics: metrics.file, gif };
+  } catch (err) {
+    failed(err);
+    throw err;
   } finally {
+    rmSync(runningFile, { force: true });
     await stream?.close();
     if (fixed) tf.dispose([fixed.z, ...(fixed.oneHot ? [fixed.oneHot] : [])]);
     if (fixedImages) tf.dispose(fixedImages);

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDataset } from './index.js';
 import { openCache } from '../cache.js';
@@ -55,6 +56,37 @@ test('mnist: 10,000 digits labelled 0..9; one class decodes at 32 px grey', asyn
     assert.ok(Math.max(...px) > 200 && px[0] === 0, 'white digit on black');
     c.close();
   } finally {
+    t.done();
+  }
+});
+
+test('the per-class counts index: written on first open, used on the next, ignored when corrupt or stale', async () => {
+  const t = tempDir();
+  try {
+    process.env.SYNTHSET_CACHE_DIR = t.dir;
+    const spec = { size: 32, channels: 1 } as const;
+    const opts = { classes: [3, 'Bag'] };
+    const first = await openDataset('builtin:fashion-mnist', spec, opts);
+    assert.equal(first.count, 14_000);
+    const dir = join(t.dir, 'fashion-mnist');
+    const [index] = readdirSync(dir).filter((f) => f.startsWith('index-'));
+    assert.ok(index, 'an index file is written');
+    const file = join(dir, index);
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { stamp: string; counts: number[] };
+    assert.deepEqual(saved.counts, [7000, 7000]);
+    // The index is what the next open reads (so it parses no JSON): a smaller count shows through.
+    writeFileSync(file, JSON.stringify({ ...saved, counts: [5, 7] }));
+    const fromIndex = await openDataset('builtin:fashion-mnist', spec, opts);
+    assert.equal(fromIndex.count, 12);
+    assert.equal((await fromIndex.decode(11, fromIndex.spec)).length, 32 * 32);
+    for (const bad of ['{"stamp": tru', JSON.stringify({ stamp: `${saved.stamp}x`, counts: [5, 7] }),
+      JSON.stringify({ stamp: saved.stamp, counts: [5] }), JSON.stringify({ stamp: saved.stamp, counts: [-1, 2] })]) {
+      writeFileSync(file, bad);
+      assert.equal((await openDataset('builtin:fashion-mnist', spec, opts)).count, 14_000, bad);
+      assert.deepEqual((JSON.parse(readFileSync(file, 'utf8')) as { counts: number[] }).counts, [7000, 7000], 'rewritten');
+    }
+  } finally {
+    delete process.env.SYNTHSET_CACHE_DIR;
     t.done();
   }
 });

@@ -2,10 +2,12 @@
 // fashion-mnist stores each image as an array of 784 bytes (class 0 holds two empty entries, which
 // are skipped; the package's own `length` helper miscounts, so the arrays are read directly);
 // mnist stores each class as one flat array of 0..1 floats. Both are kept as compact bytes.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
+import { writeAtomic } from '../../util/atomic.js';
 import { DataError } from '../errors.js';
 import type { ImageSpec } from '../image.js';
 import { registerKind, userCacheDir, type Dataset, type KindContext, type Source } from '../registry.js';
@@ -78,6 +80,21 @@ function pickClasses(all: string[], want: unknown): number[] {
   });
 }
 
+// Images per class, stored beside the decoded caches and keyed by the class files' size and mtime:
+// a reopen with a valid decoded cache then needs no parse of the package's ~150 MB of JSON
+// (2-3 s of every run's start-up). A missing, stale or corrupt index is rebuilt by parsing.
+function readCounts(file: string, stamp: string, classIds: number[]): number[] | null {
+  try {
+    const f = JSON.parse(readFileSync(file, 'utf8')) as { stamp?: unknown; counts?: unknown };
+    const counts = f.counts;
+    if (f.stamp !== stamp || !Array.isArray(counts) || counts.length !== classIds.length
+      || !counts.every((n) => Number.isInteger(n) && n >= 0)) return null;
+    return counts as number[];
+  } catch {
+    return null;
+  }
+}
+
 export async function openBuiltin(source: Source, ctx: KindContext): Promise<Dataset> {
   const name = builtinName(source);
   const def = BUILTINS[name];
@@ -86,26 +103,43 @@ export async function openBuiltin(source: Source, ctx: KindContext): Promise<Dat
   const version = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
   const classIds = pickClasses(def.classes, ctx.options.classes);
   const limit = ctx.options.limit === undefined ? Infinity : Number(ctx.options.limit);
-  const pixels: Uint8Array[] = [];
   const files: string[] = [];
   const labels: number[] = [];
   const inClass: number[] = [];
-  const where: [number, number][] = []; // item -> (block, offset)
+  const where: [number, number][] = []; // item -> (class position, offset)
   const stamp: string[] = [`${def.pkg}@${version}`, `limit=${limit}`];
-  for (const c of classIds) {
-    const file = join(dir, def.folder, `${c}.json`);
+  const classFiles = classIds.map((c) => join(dir, def.folder, `${c}.json`));
+  classFiles.forEach((file, k) => {
     const st = statSync(file);
-    stamp.push(`${c}\t${st.size}\t${st.mtimeMs}`);
-    const bytes = readClass(file, def.layout);
-    const n = Math.min(bytes.length / PIXELS, limit);
-    const block = pixels.push(bytes.subarray(0, n * PIXELS)) - 1;
+    stamp.push(`${classIds[k]}\t${st.size}\t${st.mtimeMs}`);
+  });
+  const cacheDir = join(userCacheDir(), name);
+  const indexFile = join(cacheDir, `index-${createHash('sha256').update(stamp.join('\n')).digest('hex').slice(0, 20)}.json`);
+  const parsed = new Map<number, Uint8Array>();
+  const classBytes = (k: number): Uint8Array => {
+    let b = parsed.get(k);
+    if (!b) parsed.set(k, (b = readClass(classFiles[k], def.layout)));
+    return b;
+  };
+  let counts = readCounts(indexFile, stamp.join('\n'), classIds);
+  if (!counts) {
+    counts = classIds.map((_, k) => classBytes(k).length / PIXELS);
+    try {
+      mkdirSync(cacheDir, { recursive: true });
+      writeAtomic(indexFile, JSON.stringify({ stamp: stamp.join('\n'), counts }));
+    } catch {
+      // a read-only cache dir only costs the next open the parse again
+    }
+  }
+  classIds.forEach((c, k) => {
+    const n = Math.min(counts[k], limit);
     for (let j = 0; j < n; j++) {
       files.push(`${name}/${c}/${j}`);
       labels.push(c);
       inClass.push(j);
-      where.push([block, j]);
+      where.push([k, j]);
     }
-  }
+  });
   // Labels stay the package's class ids, so a subset keeps the full class list.
   return {
     kind: 'builtin',
@@ -118,10 +152,14 @@ export async function openBuiltin(source: Source, ctx: KindContext): Promise<Dat
     count: files.length,
     labels: Int32Array.from(labels),
     builtinIndices: Int32Array.from(inClass),
-    defaultCacheDir: join(userCacheDir(), name),
+    defaultCacheDir: cacheDir,
     decode: (i, spec) => {
-      const [block, j] = where[i];
-      return resizeGrey(pixels[block].subarray(j * PIXELS, (j + 1) * PIXELS), spec);
+      const [k, j] = where[i];
+      const bytes = classBytes(k);
+      if ((j + 1) * PIXELS > bytes.length) {
+        throw new DataError(classFiles[k], `holds ${bytes.length / PIXELS} images, fewer than its index says`, `delete ${indexFile}`);
+      }
+      return resizeGrey(bytes.subarray(j * PIXELS, (j + 1) * PIXELS), spec);
     },
     fingerprint: () => stamp.join('\n'),
   };

@@ -2,6 +2,7 @@
 // Only NHWC is handed to oneDNN; shapes oneDNN rejects fall back to `cpu`.
 import { backend_util, type TensorInfo } from '@tensorflow/tfjs-core';
 import { ACT } from '../native.js';
+import { convChoiceMade } from '../conv_cache.js';
 import { allF32, attempt, size, type NativeArgs, type Override } from './common.js';
 
 type Pad = 'valid' | 'same' | number | backend_util.ExplicitPadding;
@@ -22,6 +23,11 @@ function shapeParams(c: backend_util.Conv2DInfo): Int32Array {
     c.dilationHeight, c.dilationWidth]);
 }
 
+/** A shape timed for the first time: its choice goes to the on-disk cache (conv_cache.ts). */
+const noted = (timed: boolean) => {
+  if (timed) convChoiceMade();
+};
+
 function forward({ inputs, attrs, backend, addon }: NativeArgs, fused: boolean): TensorInfo | null {
   const { x, filter, bias, preluActivationWeights } = inputs;
   if (!allF32(x, filter, bias) || preluActivationWeights) return null;
@@ -31,8 +37,8 @@ function forward({ inputs, attrs, backend, addon }: NativeArgs, fused: boolean):
   if (!c) return null;
   if (bias && size(bias.shape) !== c.outChannels) return null;
   const y = backend.alloc(size(c.outShape));
-  const ok = attempt(() => addon.conv2d(shapeParams(c), backend.values(x), backend.values(filter), y,
-    bias ? backend.values(bias) : null, ACT[act as keyof typeof ACT], (attrs.leakyreluAlpha as number) ?? 0.2));
+  const ok = attempt(() => noted(addon.conv2d(shapeParams(c), backend.values(x), backend.values(filter), y,
+    bias ? backend.values(bias) : null, ACT[act as keyof typeof ACT], (attrs.leakyreluAlpha as number) ?? 0.2)));
   return ok ? backend.output(c.outShape, y) : null;
 }
 
@@ -46,7 +52,7 @@ export const convOverrides: Override[] = [
       const c = info(attrs.inputShape as number[], filter.shape, attrs);
       if (!c) return null;
       const dx = backend.alloc(size(c.inShape));
-      const ok = attempt(() => addon.conv2dBackpropInput(shapeParams(c), backend.values(dy), backend.values(filter), dx));
+      const ok = attempt(() => noted(addon.conv2dBackpropInput(shapeParams(c), backend.values(dy), backend.values(filter), dx)));
       return ok ? backend.output(c.inShape, dx) : null;
     },
   },
@@ -57,7 +63,7 @@ export const convOverrides: Override[] = [
       const c = info(x.shape, attrs.filterShape as number[], attrs);
       if (!c) return null;
       const dw = backend.alloc(size(c.filterShape));
-      const ok = attempt(() => addon.conv2dBackpropFilter(shapeParams(c), backend.values(x), backend.values(dy), dw));
+      const ok = attempt(() => noted(addon.conv2dBackpropFilter(shapeParams(c), backend.values(x), backend.values(dy), dw)));
       return ok ? backend.output(c.filterShape, dw) : null;
     },
   },

@@ -20,7 +20,7 @@ async function countCalls(name: 'pool2d' | 'concat', fn: () => Promise<void>): P
 
 test('max and average pooling match cpu (same/valid padding, odd sizes, strides), natively', { skip: SKIP_NATIVE }, async () => {
   const r = rng(41);
-  const cases: [number[], [number, number], [number, number], 'same' | 'valid'][] = [
+  const cases: [[number, number, number, number], [number, number], [number, number], 'same' | 'valid'][] = [
     [[2, 35, 35, 5], [3, 3], [2, 2], 'valid'], [[2, 17, 17, 3], [3, 3], [1, 1], 'same'], [[1, 8, 8, 4], [8, 8], [1, 1], 'valid'],
     [[3, 7, 9, 2], [2, 3], [2, 1], 'same'], [[1, 6, 6, 1], [2, 2], [2, 2], 'same'], [[2, 5, 5, 3], [1, 1], [1, 1], 'same'],
   ];
@@ -36,6 +36,22 @@ test('max and average pooling match cpu (same/valid padding, odd sizes, strides)
   const x = randArray(r, [2, 6, 6, 3]);
   await assertSameAsCpu('maxPool + avgPool gradient', [x], (t) => tf.grad((u: tf.Tensor) =>
     tf.sum(tf.mul(tf.maxPool(u as tf.Tensor4D, 3, 2, 'same'), tf.avgPool(u as tf.Tensor4D, 3, 2, 'same'))))(t), 1e-5);
+});
+
+test('avgPool gradient: the non-overlapping fast path and the general fallback match cpu', { skip: SKIP_NATIVE }, async () => {
+  const r = rng(9);
+  const cases: [[number, number, number, number], [number, number], [number, number], 'same' | 'valid'][] = [
+    [[2, 8, 8, 5], [2, 2], [2, 2], 'valid'], [[3, 9, 7, 2], [2, 2], [2, 2], 'valid'], [[1, 6, 9, 3], [2, 3], [2, 3], 'same'],
+    [[2, 7, 7, 2], [2, 2], [2, 2], 'same'], [[2, 6, 6, 3], [3, 3], [2, 2], 'same'],
+  ];
+  for (const [shape, k, s, pad] of cases) {
+    const x = randArray(r, shape);
+    const pooled = tf.avgPool(tf.zeros(shape) as tf.Tensor4D, k, s, pad).shape;
+    const w = randArray(r, pooled);
+    // A random weighting so that every window's gradient differs.
+    await assertSameAsCpu(`avgPool grad ${shape} k${k} s${s} ${pad}`, [x, w], (t, u) => tf.grad((v: tf.Tensor) =>
+      tf.sum(tf.mul(tf.avgPool(v as tf.Tensor4D, k, s, pad), u as tf.Tensor4D)))(t), 1e-6);
+  }
 });
 
 test('concat along every axis matches cpu exactly, natively', { skip: SKIP_NATIVE }, async () => {

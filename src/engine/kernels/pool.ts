@@ -16,9 +16,41 @@ function pool({ inputs: { x }, attrs, backend, addon }: NativeArgs, avg: boolean
   return ok ? backend.output(c.outShape, y) : null;
 }
 
+// The gradient of non-overlapping average pooling (the k2 s2 downsampling of SN-GAN's residual
+// blocks): each input pixel gets its window's gradient / window size. `cpu`'s general loop takes
+// seconds per call at batch 64 (most of an sngan step); other geometries still go there.
+function avgPoolGrad({ inputs: { dy, input }, attrs, backend }: NativeArgs) {
+  if (!allF32(dy, input) || input.shape.length !== 4) return null;
+  const c = backend_util.computePool2DInfo(input.shape as [number, number, number, number], attrs.filterSize as [number, number],
+    attrs.strides as [number, number], 1, attrs.pad as Pad, attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined);
+  const p = c.padInfo;
+  const kh = c.filterHeight, kw = c.filterWidth;
+  if (c.strideHeight !== kh || c.strideWidth !== kw || p.top !== 0 || p.left !== 0
+    || c.outHeight * kh > c.inHeight || c.outWidth * kw > c.inWidth || !util.arraysEqual(dy.shape, c.outShape)) return null;
+  const g = backend.values(dy);
+  const dx = backend.alloc(size(c.inShape));
+  const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = c;
+  const scale = 1 / (kh * kw);
+  for (let n = 0; n < N; n++) {
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++) {
+        const src = ((n * OH + oh) * OW + ow) * C;
+        for (let i = 0; i < kh; i++) {
+          for (let j = 0; j < kw; j++) {
+            const dst = ((n * H + oh * kh + i) * W + ow * kw + j) * C;
+            for (let ch = 0; ch < C; ch++) dx[dst + ch] = g[src + ch] * scale;
+          }
+        }
+      }
+    }
+  }
+  return backend.output(c.inShape, dx);
+}
+
 export const poolOverrides: Override[] = [
   { kernelName: 'MaxPool', native: (a) => pool(a, false) },
   { kernelName: 'AvgPool', native: (a) => pool(a, true) },
+  { kernelName: 'AvgPoolGrad', native: avgPoolGrad },
   {
     kernelName: 'Concat',
     native: ({ inputs, attrs, backend, addon }) => {
