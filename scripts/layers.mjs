@@ -22,7 +22,6 @@ export const KNOWN = {
   'src/train/loop.ts': ['io'],
   'src/eval/sources.ts': ['train'],
   'src/io/bundle.ts': ['train'],
-  'src/io/generator.ts': ['eval'],
   'src/io/model_card.ts': ['train'],
   'src/io/export.ts': ['train'],
 };

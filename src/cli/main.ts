@@ -11,6 +11,7 @@ import { registerGenerateCommand } from './generate.js';
 import { registerServeCommand } from './serve.js';
 import { registerSsimCommands } from './ssim.js';
 import { registerTrainCommand } from './train.js';
+import { registerTranslateCommand } from './translate.js';
 
 const program = new Command('synthset')
   .description('Turn a small, sensitive, labelled image collection into a shareable synthetic one with GANs.')
@@ -56,6 +57,7 @@ registerDemoCommand(program, engine);
 registerSsimCommands(program, engine);
 registerExportCommand(program, engine);
 registerGenerateCommand(program, engine);
+registerTranslateCommand(program, engine);
 registerServeCommand(program);
 
 try {

@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import sharp from 'sharp';
 import { writeAtomic } from '../util/atomic.js';
-import type { ImageSet } from '../eval/image_set.js';
+import type { ImageSet } from '../data/image_set.js';
 import { openReal, openSynthetic, runSplits, type Opened } from '../eval/sources.js';
 import { csvField } from '../util/text.js';
 import { groupName, meanSsimToReal, rankBySsim, summarise, writeScoresCsv } from '../eval/ssim.js';

@@ -1,7 +1,7 @@
 // `synthset train`: parses flags into a training config, runs the loop, draws its progress.
 // Outside scripts depend on these flag names, on metrics.jsonl (one JSON object per logged step
 // with a numeric "step", the last line the last step trained) and on --resume continuing a run.
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { familyNames } from '../models/index.js';
 import { resolveConfig, resumeConfig, train, type StepEvent, type TrainConfigInput } from '../train/index.js';
 import { parseIntArg } from './data.js';
@@ -9,7 +9,7 @@ import { formatDuration } from './progress.js';
 import { stopOnSignals } from './signals.js';
 
 interface TrainFlags {
-  data?: string; family?: string; size?: number; steps?: number; out?: string; config?: string; set: string[];
+  data?: string; dataA?: string; dataB?: string; preset?: 'cpu' | 'reference'; family?: string; size?: number; steps?: number; out?: string; config?: string; set: string[];
   seed?: number; batchSize?: number; resume?: string; quiet?: boolean;
 }
 
@@ -67,14 +67,17 @@ export function trainProgress(quiet: boolean) {
   };
 }
 
-const RESUME_ONLY = ['data', 'family', 'size', 'out', 'config', 'seed', 'batchSize'] as const;
+const RESUME_ONLY = ['data', 'dataA', 'dataB', 'preset', 'family', 'size', 'out', 'config', 'seed', 'batchSize'] as const;
 
 export function registerTrainCommand(program: Command, engine: () => Promise<unknown>): Command {
   return program.command('train')
     .description('train a GAN on a folder or a builtin dataset; writes metrics.jsonl, samples, checkpoints into --out')
-    .option('--data <source>', 'an ImageFolder (dir/<class>/*), a flat folder, or builtin:fashion-mnist / builtin:mnist')
-    .option('--family <name>', 'GAN family: dcgan, cgan, sngan, wgan-gp')
-    .option('--size <px>', 'image side: 32, 64 or 128', parseIntArg(1))
+    .option('--data <source>', 'an ImageFolder (dir/<class>/*), a flat folder, builtin:fashion-mnist / builtin:mnist; for pix2pix a folder with A/ and B/ (matching names)')
+    .option('--data-a <dir>', 'unpaired families (cyclegan): domain A\'s folder (with --data-b)')
+    .option('--data-b <dir>', 'unpaired families (cyclegan): domain B\'s folder')
+    .option('--family <name>', `GAN family: ${familyNames().join(', ')}`)
+    .addOption(new Option('--preset <name>', 'settings under the config: cpu (narrow nets sized for a CPU hour) or reference (the paper\'s; image-to-image families)').choices(['cpu', 'reference']))
+    .option('--size <px>', 'image side: 32, 64, 128 or 256 (256: image-to-image families)', parseIntArg(1))
     .option('--steps <n>', 'total training steps (with --resume: the new total)', parseIntArg(1))
     .option('--out <dir>', 'run dir for config.json, metrics.jsonl, samples/, checkpoints')
     .option('--config <file>', 'settings file (JSON or YAML); flags override it')
@@ -92,13 +95,15 @@ export function registerTrainCommand(program: Command, engine: () => Promise<unk
         }
         config = resumeConfig(o.resume, o.steps);
       } else {
+        if (o.dataA && o.data) throw new Error('Give either --data or --data-a (domain A), not both.');
+        if (o.dataA && !o.dataB) throw new Error('--data-a needs --data-b (domain B\'s folder).');
         const flags: TrainConfigInput = {
-          data: o.data, family: o.family, size: o.size as TrainConfigInput['size'], steps: o.steps, out: o.out, seed: o.seed, batchSize: o.batchSize,
+          data: o.data ?? o.dataA, dataB: o.dataB, family: o.family, size: o.size as TrainConfigInput['size'], steps: o.steps, out: o.out, seed: o.seed, batchSize: o.batchSize,
         };
         if (o.family && !familyNames().includes(o.family)) {
           throw new Error(`Unknown GAN family "${o.family}": use one of ${familyNames().join(', ')}.`);
         }
-        config = resolveConfig({ flags, file: o.config, sets: o.set });
+        config = resolveConfig({ flags, file: o.config, sets: o.set, preset: o.preset });
       }
       await engine();
       const stop = stopOnSignals();

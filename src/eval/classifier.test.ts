@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../engine/index.js';
 import { augmentBytes, embed, predict, score, trainClassifier } from './classifier.js';
-import { memorySet, subset } from './image_set.js';
+import { memorySet, subset } from '../data/image_set.js';
 import { shapesSet } from './test_sets.js';
 
 // At top level, so the learning test can decide whether to skip from the active backend.

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { FusedAdamOptimizer, imagesFromBytes } from '../engine/index.js';
 import { SynthsetBatchNorm, SynthsetConv2D } from '../layers/index.js';
 import { rng, shuffle } from '../util/random.js';
-import { chunks, imagesOf, type ImageSet } from './image_set.js';
+import { chunks, imagesOf, type ImageSet } from '../data/image_set.js';
 
 export interface ClassifierOptions {
   /** Training images seen in total (whole shuffled passes, the last one partial): the budget. */

@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeAtomic } from '../util/atomic.js';
 import { trainClassifier, type Classifier, type ClassifierOptions } from './classifier.js';
-import { assertComparable } from './image_set.js';
+import { assertComparable } from '../data/image_set.js';
 import { disposeInception, type FeatureOptions } from './features.js';
 import { reportHtml } from './report_html.js';
 import { getMetric, metricNames, type EvalContext } from './registry.js';

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../engine/index.js';
 import { trainClassifier, type Classifier } from './classifier.js';
 import { disposeInception, featureSpaces, featuresOf, inceptionInput, sampleIndices, spaceUnavailable, type FeatureContext, type FeatureOptions } from './features.js';
-import { memorySet, type ImageSet } from './image_set.js';
+import { memorySet, type ImageSet } from '../data/image_set.js';
 import { getMetric } from './registry.js';
 import { shapesSet } from './test_sets.js';
 import './fd.js';

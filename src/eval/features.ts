@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { rng, shuffle } from '../util/random.js';
 import { embed } from './classifier.js';
-import { chunks, imagesOf, subset, type ImageSet } from './image_set.js';
+import { chunks, imagesOf, subset, type ImageSet } from '../data/image_set.js';
 import type { EvalContext } from './registry.js';
 
 /** Row-major [count x dims] vectors. */

@@ -6,10 +6,14 @@ import './privacy.js';
 import './fd.js';
 import './kid.js';
 import './prdc.js';
+import './paired.js';
+import './domain_tstr.js';
 
 export { evaluate, headlines, type EvaluateOptions, type Report } from './evaluate.js';
 export { getMetric, metricNames, registerMetric, type EvalContext, type Metric } from './registry.js';
 export { trainClassifier, predict, embed, score, buildClassifier, CLASSIFIER_DEFAULTS, type Classifier, type ClassifierOptions, type Scores } from './classifier.js';
-export { cacheSet, memorySet, subset, imagesOf, type ImageSet } from './image_set.js';
+export { cacheSet, memorySet, subset, imagesOf, type ImageSet } from '../data/image_set.js';
 export { featureSpaces, featuresOf, disposeInception, type FeatureOptions, type Features } from './features.js';
 export { ssimPairs, meanSsimToReal, rankBySsim, selectTop, SSIM_PARAMS, type MeanSsimOptions } from './ssim.js';
+export { pairedScores, type PairedSets, type PairedScores } from './paired.js';
+export { domainTstr, twoDomains, type DomainSets, type DomainTstr } from './domain_tstr.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { rng } from '../util/random.js';
 import { initEngine } from '../engine/index.js';
-import { memorySet } from './image_set.js';
+import { memorySet } from '../data/image_set.js';
 import { matrixRows, nearest, pickRows, pixelRows, type Rows } from './neighbours.js';
 
 await initEngine();

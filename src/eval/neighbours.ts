@@ -7,7 +7,7 @@
 // float64 from the vectors themselves: distances are exact, and an index can differ from a
 // brute-force search only where two candidates lie within float32 rounding of each other.
 import * as tf from '@tensorflow/tfjs';
-import type { ImageSet } from './image_set.js';
+import type { ImageSet } from '../data/image_set.js';
 
 /** Row vectors read on demand, a block at a time. */
 export interface Rows {

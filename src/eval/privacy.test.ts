@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { rng } from '../util/random.js';
 import { initEngine } from '../engine/index.js';
 import { trainClassifier, type Classifier } from './classifier.js';
-import { memorySet, type ImageSet } from './image_set.js';
+import { memorySet, type ImageSet } from '../data/image_set.js';
 import { bootstrapMeanCi, closestPairs, mannWhitneyAuc, runPrivacy, writeGallery, type SpaceReport } from './privacy.js';
 import type { EvalContext } from './registry.js';
 import { shapesSet } from './test_sets.js';

@@ -22,7 +22,7 @@ import sharp from 'sharp';
 import { writeAtomic } from '../util/atomic.js';
 import { rng, shuffle } from '../util/random.js';
 import { embed } from './classifier.js';
-import { assertComparable, type ImageSet } from './image_set.js';
+import { assertComparable, type ImageSet } from '../data/image_set.js';
 import { matrixRows, nearest, pickRows, pixelRows, type Rows } from './neighbours.js';
 import { registerMetric, type EvalContext } from './registry.js';
 

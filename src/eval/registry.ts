@@ -3,7 +3,7 @@
 // classifier from the context, and returns plain JSON.
 import type { Classifier, ClassifierOptions } from './classifier.js';
 import type { FeatureOptions } from './features.js';
-import type { ImageSet } from './image_set.js';
+import type { ImageSet } from '../data/image_set.js';
 
 export interface EvalContext {
   /** Real images the generator learned from (the run's train split, or the user's --real). */

@@ -11,7 +11,7 @@ import { exportRun } from '../io/export.js';
 import { generateSet, loadGenerator, type GeneratorMeta } from '../io/generator.js';
 import { openTrainData } from '../train/data.js';
 import { resumeConfig } from '../train/loop.js';
-import { cacheSet, type ImageSet } from './image_set.js';
+import { cacheSet, type ImageSet } from '../data/image_set.js';
 
 export interface Opened<T> { value: T; close(): void }
 

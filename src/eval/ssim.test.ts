@@ -9,7 +9,7 @@ import { folderName, ssimRank, ssimSelect } from '../cli/ssim.js';
 import { tempDir } from '../data/test_images.js';
 import { rng } from '../util/random.js';
 import { initEngine } from '../engine/index.js';
-import { imagesOf, memorySet, subset, type ImageSet } from './image_set.js';
+import { imagesOf, memorySet, subset, type ImageSet } from '../data/image_set.js';
 import { getMetric, type EvalContext } from './registry.js';
 import { histogram, histogramEdges, meanSsimToReal, rankBySsim, realPools, selectTop, ssimPairs } from './ssim.js';
 import { shapesSet } from './test_sets.js';

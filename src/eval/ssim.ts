@@ -20,7 +20,7 @@ import { writeAtomic } from '../util/atomic.js';
 import { OneDnnBackend } from '../engine/backend.js';
 import { rng } from '../util/random.js';
 import { csvField } from '../util/text.js';
-import { assertComparable, type ImageSet } from './image_set.js';
+import { assertComparable, type ImageSet } from '../data/image_set.js';
 import { registerMetric } from './registry.js';
 
 export const SSIM_PARAMS = { window: 11, sigma: 1.5, k1: 0.01, k2: 0.03, L: 255 } as const;

@@ -2,7 +2,7 @@
 // a filled disc, a hollow square) at random positions, sizes and grey levels on noise, so a
 // classifier has something real to learn and each class has many distinct images.
 import { rng } from '../util/random.js';
-import { memorySet, type ImageSet } from './image_set.js';
+import { memorySet, type ImageSet } from '../data/image_set.js';
 
 export const SHAPE_CLASSES = ['hbars', 'vbars', 'disc', 'square'];
 

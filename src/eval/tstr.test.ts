@@ -8,7 +8,7 @@ import { trainClassifier, type Classifier } from './classifier.js';
 import type { EvalContext } from './registry.js';
 import { runTstr } from './tstr.js';
 import { shapesSet } from './test_sets.js';
-import type { ImageSet } from './image_set.js';
+import type { ImageSet } from '../data/image_set.js';
 import { reportHtml } from './report_html.js';
 import { headlines } from './evaluate.js';
 

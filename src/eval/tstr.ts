@@ -10,7 +10,7 @@ import { writeAtomic } from '../util/atomic.js';
 import { score, trainClassifier, type Scores } from './classifier.js';
 import { classNames } from './agreement.js';
 import { confusionSvg } from './plots.js';
-import type { ImageSet } from './image_set.js';
+import type { ImageSet } from '../data/image_set.js';
 import { registerMetric, type EvalContext } from './registry.js';
 
 export interface TstrOptions { seeds: number }

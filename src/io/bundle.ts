@@ -29,7 +29,8 @@ export function synthsetVersion(): string {
 export function bundleManifest(meta: GeneratorMeta, dir: string, modelFiles: string[], other: string[]): BundleManifest {
   return {
     format: 'synthset-bundle', version: 1, family: meta.family,
-    input: { kind: 'latent', zDim: meta.zDim, conditional: meta.conditional, classes: meta.conditional ? meta.classes.length : 0 },
+    // Generators saved before the input kind was recorded are all latent.
+    input: meta.input ?? { kind: 'latent', zDim: meta.zDim, conditional: meta.conditional, classes: meta.conditional ? meta.classes.length : 0 },
     image: { size: meta.size, channels: meta.channels },
     valueRange: { from: [-1, 1], to: 'uint8', mapping: 'round((x + 1) * 127.5), clamped to 0..255' },
     classes: meta.classes, present: meta.present, step: meta.step,

@@ -39,7 +39,7 @@ export async function exportRun(runDir: string, outDir = join(runDir, 'generator
   const ema = cfg.ema ? new EmaGenerator(model.buildGenerator(), model.generator, cfg.ema.decay) : null;
   try {
     await ck.restore({ nets: model.nets, optimizers: {}, ema: ema?.model ?? null, pool: null });
-    return await saveGenerator(outDir, ema?.model ?? model.generator, generatorMeta(cfg, data, conditional, ck.state.step));
+    return await saveGenerator(outDir, ema?.model ?? model.generator, generatorMeta(cfg, data, conditional, ck.state.step, family));
   } finally {
     ema?.dispose();
     model.dispose();

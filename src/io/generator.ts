@@ -7,8 +7,9 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '../layers/index.js';
+import type { BundleInput } from './manifest.js';
 import { writeAtomic } from '../util/atomic.js';
-import { memorySet, type ImageSet } from '../eval/image_set.js';
+import { memorySet, type ImageSet } from '../data/image_set.js';
 import { forward, latentInputs, toUint8 } from './sampling.js';
 
 export interface GeneratorMeta {
@@ -24,6 +25,11 @@ export interface GeneratorMeta {
   /** Class ids the generator was trained on (the ones it can produce). */
   present: number[];
   step: number;
+  /**
+   * What G takes: z (+ one-hot class when conditional), or an image of `size` x `size` x `channels`
+   * in [-1, 1] with one output per direction (translate). Missing in generators saved before it: z.
+   */
+  input?: BundleInput;
 }
 
 const MODEL = 'model.json';
@@ -99,6 +105,7 @@ export function checkClasses(meta: GeneratorMeta, classes: number[]): void {
 /** Generates images first..first+count-1 as an 8-bit labelled set (labels null when unconditional). */
 export function generateSet(g: LoadedGenerator, o: GenerateOptions): ImageSet {
   const { meta } = g;
+  if (meta.input?.kind === 'image') throw new Error(`${g.dir} is an image-to-image generator (${meta.family}): it translates images rather than sampling them; use \`synthset translate --run ${g.dir} --input <dir> --out <dir>\`.`);
   const first = o.first ?? 0, seed = o.seed ?? 0, batch = o.batchSize ?? 256;
   if (!(Number.isInteger(o.count) && o.count >= 1)) throw new Error(`count must be a positive integer, got ${o.count}.`);
   const classes = o.classes ?? meta.present;

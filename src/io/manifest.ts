@@ -5,7 +5,7 @@
 /** What G takes: noise (+ a class) for the GAN families, an image for image-to-image ones. */
 export type BundleInput =
   | { kind: 'latent'; zDim: number; conditional: boolean; /** Number of one-hot slots (classes.length) when conditional, else 0. */ classes: number }
-  | { kind: 'image'; channels: 1 | 3; size: number };
+  | { kind: 'image'; channels: 1 | 3; size: number; /** Directions the generator translates (CycleGAN has both). */ directions: ('AtoB' | 'BtoA')[] };
 
 export interface BundleFile { path: string; bytes: number; sha256: string }
 

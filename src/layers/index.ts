@@ -7,7 +7,13 @@ import './projection.js';
 import './layer_norm.js';
 import './conv2d.js';
 import './label_planes.js';
+import './reflection_pad.js';
+import './instance_norm.js';
+import './step_dropout.js';
 
 export { SynthsetBatchNorm, synthsetBatchNorm, type SynthsetBatchNormArgs } from './batch_norm.js';
 export { SynthsetConv2D, type SynthsetConv2DArgs } from './conv2d.js';
 export { SynthsetLabelPlanes } from './label_planes.js';
+export { ReflectionPad2D, type ReflectionPad2DArgs } from './reflection_pad.js';
+export { InstanceNorm, type InstanceNormArgs } from './instance_norm.js';
+export { StepDropout, type StepDropoutArgs } from './step_dropout.js';

@@ -8,6 +8,9 @@ import type { GanLoss } from '../losses/index.js';
 import { stopGradient } from '../engine/index.js';
 import { subSeed } from '../util/random.js';
 import type { GanModel, StepContext, TrainBatch } from './family.js';
+import { adversarialUpdate, readStats, update, variablesOf, type Scalars } from './step.js';
+
+export { variablesOf };
 
 /** Successive seeds for the layers of one network, all derived from the family's seed. */
 export function seeder(seed: number): () => number {
@@ -15,7 +18,11 @@ export function seeder(seed: number): () => number {
   return () => subSeed(seed, 1000 + k++ * 7);
 }
 
-export const variablesOf = (m: tf.LayersModel): tf.Variable[] => m.trainableWeights.map((w) => w.read() as tf.Variable);
+/** The z families build 32, 64 and 128 px images (256 px is for the image-to-image families). */
+export function zFamilySize(family: string, size: number): 32 | 64 | 128 {
+  if (size !== 32 && size !== 64 && size !== 128) throw new Error(`${family} builds 32, 64 or 128 px images, not ${size}.`);
+  return size;
+}
 
 /** A family option read with a check; `null`/missing falls back to `fallback`. */
 export function numOption(o: Record<string, unknown>, key: string, fallback: number, ok: (v: number) => boolean, what: string): number {
@@ -99,67 +106,50 @@ export class AdversarialModel implements GanModel {
     return [tf.slice(mixed, [0, 0, 0, 0], [-1, -1, -1, c]), tf.reshape(tf.slice(mixed, [0, 0, 0, c], [-1, 1, 1, k]), [-1, k])];
   }
 
-  /**
-   * One D update; returns [loss, mean D(x), mean D(G(z)), penalty], kept (they must outlive the
-   * gradient tapes' scopes, including G's when this runs inside it): the caller disposes them.
-   */
-  private updateD(batch: TrainBatch, fake: tf.Tensor4D, oneHot: tf.Tensor2D | null, ctx: StepContext, seed: number): tf.Scalar[] {
+  /** One D update; returns its kept scalars (loss, dReal, dFake and the penalty): the caller disposes them. */
+  private updateD(batch: TrainBatch, fake: tf.Tensor4D, oneHot: tf.Tensor2D | null, ctx: StepContext, seed: number): Scalars {
     const [fakes, fakeHot] = this.pooled(fake, oneHot, ctx, subSeed(seed, 1));
     const real = ctx.augment(batch.real, subSeed(seed, 2));
     const fakeAug = ctx.augment(fakes, subSeed(seed, 3));
     const n = real.shape[0];
     const both = tf.concat([real, fakeAug]) as tf.Tensor4D;
     const bothHot = oneHot && fakeHot ? tf.concat([oneHot, fakeHot]) as tf.Tensor2D : null;
-    let stats: tf.Scalar[] = [];
-    const { value, grads } = tf.variableGrads(() => {
+    return update({ opt: this.p.optD, vars: this.dVars }, (stat) => {
       const logits = this.discriminate(both, bothHot);
       const r = tf.slice(logits, 0, n), f = tf.slice(logits, n);
       let loss = this.p.loss.d(r, f);
-      let pen: tf.Scalar = tf.scalar(0);
+      stat('dReal', tf.mean(r));
+      stat('dFake', tf.mean(f));
       if (this.p.penalty) {
         // The penalty's interpolates pair real and fake samples of the same class, so one label
         // vector serves both (the real batch's; pooled fakes of another class are rare and only
         // shift where the penalty is sampled).
-        pen = this.p.penalty.fn((x) => this.discriminate(x, oneHot), real, fakeAug, subSeed(seed, 5));
+        const pen = this.p.penalty.fn((x) => this.discriminate(x, oneHot), real, fakeAug, subSeed(seed, 5));
+        stat(this.p.penalty.name, pen);
         loss = tf.add(loss, pen);
       }
-      stats = [tf.keep(tf.mean(r)), tf.keep(tf.mean(f)), tf.keep(pen)];
       return loss;
-    }, this.dVars);
-    this.p.optD.applyGradients(grads);
-    return [tf.keep(value), ...stats];
+    });
   }
 
   trainStep(batches: TrainBatch[], ctx: StepContext): Record<string, number> {
     if (batches.length !== this.ndis) throw new Error(`trainStep needs ${this.ndis} batches (ndis), got ${batches.length}.`);
-    const out = tf.tidy(() => {
+    return readStats(() => {
       for (let i = 0; i < this.ndis - 1; i++) {
         const seed = subSeed(ctx.seed, 10 + i);
         tf.tidy(() => {
           const oneHot = this.oneHot(batches[i]);
-          tf.dispose(this.updateD(batches[i], this.generate(batches[i].real.shape[0], oneHot, subSeed(seed, 0)), oneHot, ctx, seed));
+          tf.dispose(Object.values(this.updateD(batches[i], this.generate(batches[i].real.shape[0], oneHot, subSeed(seed, 0)), oneHot, ctx, seed)));
         });
       }
       const last = batches[this.ndis - 1];
       const seed = subSeed(ctx.seed, 10 + this.ndis - 1);
       const oneHot = this.oneHot(last);
-      let dStats: tf.Scalar[] = [];
-      // The tape keys tensors by id, so G's gradient below sees the D just updated from these fakes.
-      const { value, grads } = tf.variableGrads(() => {
-        const fake = this.generate(last.real.shape[0], oneHot, subSeed(seed, 0));
-        dStats = this.updateD(last, fake, oneHot, ctx, seed);
-        return this.p.loss.g(this.discriminate(ctx.augment(fake, subSeed(seed, 4)), oneHot));
-      }, this.gVars);
-      this.p.optG.applyGradients(grads);
-      const stacked = tf.stack([dStats[0], value, dStats[1], dStats[2], dStats[3]]);
-      tf.dispose(dStats);
-      return stacked;
+      return adversarialUpdate({ opt: this.p.optG, vars: this.gVars },
+        () => this.generate(last.real.shape[0], oneHot, subSeed(seed, 0)),
+        (fake) => this.updateD(last, fake, oneHot, ctx, seed),
+        (fake) => this.p.loss.g(this.discriminate(ctx.augment(fake, subSeed(seed, 4)), oneHot)));
     });
-    const [lossD, lossG, dReal, dFake, pen] = out.dataSync();
-    out.dispose();
-    const res: Record<string, number> = { lossD, lossG, dReal, dFake };
-    if (this.p.penalty) res[this.p.penalty.name] = pen;
-    return res;
   }
 
   dispose(): void {

@@ -6,6 +6,7 @@ import { FusedAdamOptimizer, stopGradient } from '../engine/index.js';
 import { subSeed } from '../util/random.js';
 import { getLoss, isLossName, lossNames, type GanLoss } from '../losses/index.js';
 import type { FamilyContext, GanFamily, GanModel, StepContext, TrainBatch } from './family.js';
+import { adversarialUpdate, readStats, update, variablesOf, type Scalars } from './step.js';
 import { buildDiscriminator, buildGenerator, type NetShape } from './dcgan_nets.js';
 
 export const DCGAN_DEFAULTS = {
@@ -52,9 +53,6 @@ export function parseOptions(o: Record<string, unknown>): DcganOptions {
   return opts;
 }
 
-/** A well-spread sub-seed per purpose, so the draws of one step do not overlap each other or the next step's. */
-
-
 // The pool stores and swaps whole images, so a conditional fake carries its one-hot label inside the
 // image tensor: r = ceil(K / (w*c)) extra rows per image. Packed and unpacked with per-image copies in
 // JS: slicing channels or rows with tfjs's CPU kernels costs tens of ms per batch. The copies are
@@ -80,8 +78,6 @@ export function unpackLabels(packed: tf.Tensor4D, h: number, k: number): [tf.Ten
   }
   return [tf.tensor4d(img, [n, h, w, c]), tf.tensor2d(hot, [n, k])];
 }
-
-const variablesOf = (m: tf.LayersModel): tf.Variable[] => m.trainableWeights.map((w) => w.read() as tf.Variable);
 
 class Dcgan implements GanModel {
   readonly generator: tf.LayersModel;
@@ -130,24 +126,20 @@ class Dcgan implements GanModel {
    * One D update on `batch` against `fake`. The fakes reach D detached and through the pool; when
    * conditional, their labels travel with them (packLabels) so pooled fakes keep their own class.
    */
-  private updateD(batch: TrainBatch, fake: tf.Tensor4D, oneHot: tf.Tensor2D | null, ctx: StepContext, seed: number): tf.Scalar[] {
+  private updateD(batch: TrainBatch, fake: tf.Tensor4D, oneHot: tf.Tensor2D | null, ctx: StepContext, seed: number): Scalars {
     let fakes: tf.Tensor4D, fakeHot = oneHot;
     if (oneHot) {
       [fakes, fakeHot] = unpackLabels(ctx.pool(packLabels(fake, oneHot), subSeed(seed, 1)), fake.shape[1], oneHot.shape[1]);
     } else {
       fakes = ctx.pool(stopGradient(fake), subSeed(seed, 1));
     }
-    let stats: tf.Scalar[] = [];
-    const { value, grads } = tf.variableGrads(() => {
+    return update({ opt: this.optimizers.d, vars: this.dVars }, (stat) => {
       const r = this.discriminate(ctx.augment(batch.real, subSeed(seed, 2)), oneHot);
       const f = this.discriminate(ctx.augment(fakes, subSeed(seed, 3)), fakeHot);
-      // Kept past the forward scope, which disposes everything but the loss; the caller disposes them
-      // (the D loss too, as this runs inside G's forward scope).
-      stats = [tf.keep(this.score(r)), tf.keep(this.score(f))];
+      stat('dReal', this.score(r));
+      stat('dFake', this.score(f));
       return this.loss.d(r, f, { smoothing: this.opts.labelSmoothing });
-    }, this.dVars);
-    this.optimizers.d.applyGradients(grads);
-    return [tf.keep(value), ...stats];
+    });
   }
 
   private generate(n: number, oneHot: tf.Tensor2D | null, seed: number): tf.Tensor4D {
@@ -157,34 +149,22 @@ class Dcgan implements GanModel {
 
   trainStep(batches: TrainBatch[], ctx: StepContext): Record<string, number> {
     if (batches.length !== this.ndis) throw new Error(`trainStep needs ${this.ndis} batches (ndis), got ${batches.length}.`);
-    const out = tf.tidy(() => {
-      let dStats: tf.Scalar[] = [];
+    return readStats(() => {
       for (let i = 0; i < this.ndis - 1; i++) {
         const seed = subSeed(ctx.seed, 10 + i);
         const oneHot = this.oneHot(batches[i]);
         tf.tidy(() => {
-          const kept = this.updateD(batches[i], this.generate(batches[i].real.shape[0], oneHot, subSeed(seed, 0)), oneHot, ctx, seed);
-          tf.dispose(kept);
+          tf.dispose(Object.values(this.updateD(batches[i], this.generate(batches[i].real.shape[0], oneHot, subSeed(seed, 0)), oneHot, ctx, seed)));
         });
       }
       const last = batches[this.ndis - 1];
       const seed = subSeed(ctx.seed, 10 + this.ndis - 1);
       const oneHot = this.oneHot(last);
-      // The last D update learns from the same fakes G is then judged on: one G forward for both.
-      // The tape keys tensors by id, so G's gradient sees the freshly updated D.
-      const { value, grads } = tf.variableGrads(() => {
-        const fake = this.generate(last.real.shape[0], oneHot, subSeed(seed, 0));
-        dStats = this.updateD(last, fake, oneHot, ctx, seed);
-        return this.loss.g(this.discriminate(ctx.augment(fake, subSeed(seed, 4)), oneHot));
-      }, this.gVars);
-      this.optimizers.g.applyGradients(grads);
-      const all = tf.stack([dStats[0], value, dStats[1], dStats[2]]);
-      tf.dispose(dStats);
-      return all;
+      return adversarialUpdate({ opt: this.optimizers.g, vars: this.gVars },
+        () => this.generate(last.real.shape[0], oneHot, subSeed(seed, 0)),
+        (fake) => this.updateD(last, fake, oneHot, ctx, seed),
+        (fake) => this.loss.g(this.discriminate(ctx.augment(fake, subSeed(seed, 4)), oneHot)));
     });
-    const [lossD, lossG, dReal, dFake] = out.dataSync();
-    out.dispose();
-    return { lossD, lossG, dReal, dFake };
   }
 
   dispose(): void {
@@ -210,7 +190,7 @@ export function dcganFamily(name: string, description: string, conditional: bool
       }
       const opts = parseOptions(ctx.options);
       return new Dcgan({
-        size: ctx.size, channels: ctx.channels, zDim: ctx.zDim, numClasses: conditional ? ctx.numClasses : 0,
+        size: ctx.size as 32 | 64 | 128, channels: ctx.channels, zDim: ctx.zDim, numClasses: conditional ? ctx.numClasses : 0,
         width: opts.width, dBatchNorm: opts.dBatchNorm, seed: ctx.seed,
       }, opts);
     },

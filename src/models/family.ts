@@ -4,8 +4,20 @@
 // knows how it is trained or displayed. Adding a family = one file calling `registerFamily`.
 import type * as tf from '@tensorflow/tfjs';
 
+export type ImageSize = 32 | 64 | 128 | 256;
+
+/**
+ * What a family trains on: `images` (one list, labelled or not: z + class families), `paired`
+ * (A/ and B/ with matching names: batch.real[i] with batch.b[i]) or `unpaired` (two independent
+ * domains: batch.real from A, batch.b from B).
+ */
+export type DataKind = 'images' | 'paired' | 'unpaired';
+
+/** Directions an image-to-image generator translates; output k of the generator is direction k. */
+export type Direction = 'AtoB' | 'BtoA';
+
 export interface FamilyContext {
-  size: 32 | 64 | 128;
+  size: ImageSize;
   channels: 1 | 3;
   /** 0 for unconditional data. Conditional families require >= 2. */
   numClasses: number;
@@ -21,6 +33,8 @@ export interface TrainBatch {
   real: tf.Tensor4D;
   /** int32 [n] class ids, or null for unlabelled data. */
   labels: tf.Tensor1D | null;
+  /** Domain B for `paired` (the partner of each image of `real`) and `unpaired` (an independent batch); absent otherwise. */
+  b?: tf.Tensor4D | null;
 }
 
 export interface StepContext {
@@ -29,8 +43,11 @@ export interface StepContext {
   seed: number;
   /** Differentiable augmentation applied to every image D sees (real and fake), or identity. */
   augment: (x: tf.Tensor4D, seed: number) => tf.Tensor4D;
-  /** Mixes stored fakes into D's fake batch (experience replay), or identity. Call with detached fakes. */
-  pool: (fake: tf.Tensor4D, seed: number) => tf.Tensor4D;
+  /**
+   * Mixes stored fakes into D's fake batch (experience replay), or identity. Call with detached
+   * fakes. `name` picks one of the model's `poolNames` (one pool per direction); default the main pool.
+   */
+  pool: (fake: tf.Tensor4D, seed: number, name?: string) => tf.Tensor4D;
 }
 
 export interface GanModel {
@@ -49,6 +66,8 @@ export interface GanModel {
   buildGenerator(): tf.LayersModel;
   /** D updates per step (the loop fetches this many batches). */
   readonly ndis: number;
+  /** Extra image pools the step asks for by name (besides the main one), e.g. one per direction. */
+  readonly poolNames?: string[];
   dispose(): void;
 }
 
@@ -62,6 +81,17 @@ export interface GanFamily {
   conditional: boolean | ((options: Record<string, unknown>, dataClasses: number) => boolean);
   /** Default options; the loop rejects unknown keys. */
   defaults: Record<string, unknown>;
+  /** The data the family trains on; default `images`. */
+  data?: DataKind;
+  /**
+   * For image-to-image families: the directions the generator translates (one output each, in this
+   * order) and the sample grid's columns for a few fixed inputs (`a` and, paired or unpaired, `b`).
+   * Absent for z (+ class) families.
+   */
+  translate?: {
+    directions: Direction[];
+    sampleColumns(generator: tf.LayersModel, a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D[];
+  };
   build(ctx: FamilyContext): GanModel;
 }
 
@@ -79,6 +109,8 @@ export function getFamily(name: string): GanFamily {
 }
 
 export const familyNames = (): string[] => [...families.keys()];
+
+export const dataKindOf = (f: GanFamily): DataKind => f.data ?? 'images';
 
 /** The generator's input for n samples: z, plus one-hot labels when conditional. */
 export function generatorInputs(z: tf.Tensor2D, oneHot: tf.Tensor2D | null): tf.Tensor | tf.Tensor[] {

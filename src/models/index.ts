@@ -3,6 +3,8 @@ import './dcgan.js';
 import './cgan.js';
 import './sngan.js';
 import './wgan_gp.js';
+import './pix2pix.js';
+import './cyclegan.js';
 
-export { getFamily, familyNames, registerFamily, generatorInputs } from './family.js';
-export type { GanFamily, GanModel, FamilyContext, StepContext, TrainBatch } from './family.js';
+export { getFamily, familyNames, registerFamily, generatorInputs, dataKindOf } from './family.js';
+export type { GanFamily, GanModel, FamilyContext, StepContext, TrainBatch, DataKind, Direction, ImageSize } from './family.js';

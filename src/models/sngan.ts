@@ -9,7 +9,7 @@ import { ConditionalBatchNorm } from '../layers/conditional_batch_norm.js';
 import { GlobalSumPooling2D, ProjectionHead } from '../layers/projection.js';
 import { SNConv2D } from '../layers/spectral_norm.js';
 import { registerFamily, type FamilyContext, type GanFamily } from './family.js';
-import { AdversarialModel, numOption, resolveConditional, seeder } from './adversarial.js';
+import { AdversarialModel, numOption, resolveConditional, seeder, zFamilySize } from './adversarial.js';
 
 type Sym = tf.SymbolicTensor;
 type Size = 32 | 64 | 128;
@@ -123,7 +123,7 @@ export const sngan: GanFamily = {
     const rate = (k: string, dflt: number) => numOption(o, k, dflt, (v) => v > 0 && v < 1, 'in (0, 1)');
     const beta = (k: string, dflt: number) => numOption(o, k, dflt, (v) => v >= 0 && v < 1, 'in [0, 1)');
     const shape: SnganShape = {
-      size: ctx.size, channels: ctx.channels, zDim: ctx.zDim, seed: ctx.seed,
+      size: zFamilySize('sngan', ctx.size), channels: ctx.channels, zDim: ctx.zDim, seed: ctx.seed,
       numClasses: resolveConditional('sngan', o, ctx.numClasses) ? ctx.numClasses : 0,
       gWidth: width('gWidth', ctx.size === 32 ? 256 : 64),
       dWidth: width('dWidth', ctx.size === 32 ? 128 : 64),

@@ -11,7 +11,7 @@ import { SynthsetBatchNorm } from '../layers/batch_norm.js';
 import { LayerNorm2D } from '../layers/layer_norm.js';
 import { ProjectionHead } from '../layers/projection.js';
 import { registerFamily, type FamilyContext, type GanFamily } from './family.js';
-import { AdversarialModel, numOption, resolveConditional, seeder } from './adversarial.js';
+import { AdversarialModel, numOption, resolveConditional, seeder, zFamilySize } from './adversarial.js';
 
 type Sym = tf.SymbolicTensor;
 
@@ -101,7 +101,7 @@ export const wganGp: GanFamily = {
     const beta = (k: string) => numOption(o, k, d[k], (v) => v >= 0 && v < 1, 'in [0, 1)');
     const lambda = numOption(o, 'lambda', 10, (v) => v >= 0, 'a number >= 0');
     const shape: WganShape = {
-      size: ctx.size, channels: ctx.channels, zDim: ctx.zDim, norm, seed: ctx.seed,
+      size: zFamilySize('wgan-gp', ctx.size), channels: ctx.channels, zDim: ctx.zDim, norm, seed: ctx.seed,
       numClasses: resolveConditional('wgan-gp', o, ctx.numClasses) ? ctx.numClasses : 0,
       width: numOption(o, 'width', 64, (v) => Number.isInteger(v) && v >= 1 && v <= 1024, 'an integer in 1..1024'),
     };

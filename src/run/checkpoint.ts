@@ -29,11 +29,15 @@ export interface LoopState {
 interface Entry { key: string; shape: number[]; dtype: 'float32' | 'int32'; offset: number; length: number }
 interface StateFile { version: 1; state: LoopState; tensors: Entry[] }
 
+interface PoolLike { state(): { shape: number[]; data: Float32Array } | null; restore(s: { shape: number[]; data: Float32Array } | null): void }
+
 export interface Trainable {
   nets: Record<string, tf.LayersModel>;
   optimizers: Record<string, tf.Optimizer>;
   ema: tf.LayersModel | null;
-  pool: { state(): { shape: number[]; data: Float32Array } | null; restore(s: { shape: number[]; data: Float32Array } | null): void } | null;
+  pool: PoolLike | null;
+  /** The family's extra pools by name (one per direction), saved as `pool/<name>`. */
+  pools?: Record<string, PoolLike>;
 }
 
 export interface SaveHooks {
@@ -69,8 +73,11 @@ async function collect(t: Trainable): Promise<Blob[]> {
       if (v instanceof tf.Tensor) add(`optx/${name}/${k}`, v);
     }
   }
-  const p = t.pool?.state();
-  if (p) out.push({ key: 'pool', shape: p.shape, dtype: 'float32', data: p.data });
+  const pools: [string, PoolLike | null][] = [['pool', t.pool], ...Object.entries(t.pools ?? {}).map(([k, v]) => [`pool/${k}`, v] as [string, PoolLike])];
+  for (const [key, pool] of pools) {
+    const p = pool?.state();
+    if (p) out.push({ key, shape: p.shape, dtype: 'float32', data: p.data });
+  }
   return out;
 }
 
@@ -167,9 +174,11 @@ function readDir(dir: string): Checkpoint {
           if (v instanceof tf.Variable && saved) tf.tidy(() => v.assign(tf.tensor(saved.data, saved.shape, saved.dtype)));
         }
       }
-      if (t.pool) {
-        const p = get('pool');
-        t.pool.restore(p ? { shape: p.shape, data: p.data as Float32Array } : null);
+      const pools: [string, PoolLike | null][] = [['pool', t.pool], ...Object.entries(t.pools ?? {}).map(([k, v]) => [`pool/${k}`, v] as [string, PoolLike])];
+      for (const [key, pool] of pools) {
+        if (!pool) continue;
+        const p = get(key);
+        pool.restore(p ? { shape: p.shape, data: p.data as Float32Array } : null);
       }
     },
   };

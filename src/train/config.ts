@@ -8,15 +8,17 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { getFamily } from '../models/index.js';
 import { AUGMENT_OPS } from './augment.js';
-import { preset } from './presets.js';
+import { preset, type PresetName } from './presets.js';
 
 const int = (min: number) => z.number().int().min(min);
 
 export const configSchema = z.object({
-  /** A folder, or builtin:fashion-mnist / builtin:mnist. */
+  /** A folder, or builtin:fashion-mnist / builtin:mnist; domain A (or the A/ + B/ root) for image-to-image families. */
   data: z.string().min(1),
+  /** Domain B's folder for unpaired families (--data-b), when --data is domain A's folder. */
+  dataB: z.string().min(1).optional(),
   family: z.string().min(1),
-  size: z.union([z.literal(32), z.literal(64), z.literal(128)]),
+  size: z.union([z.literal(32), z.literal(64), z.literal(128), z.literal(256)]),
   steps: int(1),
   out: z.string().min(1),
   seed: int(0).default(0),
@@ -39,6 +41,13 @@ export const configSchema = z.object({
     cutout: z.number().min(0).max(1).optional(),
   }).strict().nullable().default(null),
   ema: z.object({ decay: z.number().min(0).lt(1) }).strict().nullable().default({ decay: 0.999 }),
+  /** Learning rates stay constant for this share of the steps, then fall linearly to 0 (the pix2pix/CycleGAN schedule); null: constant. */
+  lrDecay: z.number().min(0).lt(1).nullable().default(null),
+  /**
+   * Paired/unpaired jitter: each image upscaled by `scale` (286/256 in the reference), randomly
+   * cropped back and, with `flip`, mirrored half the time; a pair gets the same crop and flip.
+   */
+  jitter: z.object({ scale: z.number().min(1).max(2), flip: z.boolean() }).strict().nullable().default(null),
   /** Steps between metrics lines; forced to 1 when steps <= 100. */
   logEvery: int(1).default(10),
   sampleEvery: int(1).default(500),
@@ -150,6 +159,8 @@ export interface ResolveInput {
   file?: string;
   /** --set key=value assignments, applied last in order. */
   sets?: string[];
+  /** The preset under everything else: `cpu` (default) or `reference` (the paper's settings, image-to-image families). */
+  preset?: PresetName;
 }
 
 /** Validates a settings object (a preset merge, or a saved config.json). */
@@ -171,8 +182,8 @@ export function resolveConfig(input: ResolveInput): TrainConfig {
   const size = user.size;
   if (typeof family !== 'string') throw new ConfigError('No GAN family given: use --family (or "family" in the config file).');
   getFamily(family);
-  if (size !== 32 && size !== 64 && size !== 128) {
-    throw new ConfigError(`Image size ${JSON.stringify(size)} is not supported: use 32, 64 or 128 (--size).`);
+  if (size !== 32 && size !== 64 && size !== 128 && size !== 256) {
+    throw new ConfigError(`Image size ${JSON.stringify(size)} is not supported: use 32, 64, 128 or 256 (--size).`);
   }
-  return validateConfig(deepMerge(preset(family, size) as Record<string, unknown>, user), input.file ? `config (${input.file} and flags)` : 'config');
+  return validateConfig(deepMerge(preset(family, size, input.preset) as Record<string, unknown>, user), input.file ? `config (${input.file} and flags)` : 'config');
 }

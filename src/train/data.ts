@@ -2,12 +2,13 @@
 // stream of fixed-size batches that continues across epochs. The position (epoch, next batch) is
 // all the stream's state, so a checkpoint can store it and a resume continue mid-epoch.
 import type * as tf from '@tensorflow/tfjs';
+import { createHash } from 'node:crypto';
 import { batches, epochOrder, type Batch } from '../data/batches.js';
-import { openCache, type ImageCache } from '../data/cache.js';
+import { openCache, pairRows, type ImageCache } from '../data/cache.js';
 import { openDataset } from '../data/kinds/index.js';
 import { isBuiltin } from '../data/kinds/builtin.js';
 import { loadSplit } from '../data/split.js';
-import type { TrainBatch } from '../models/family.js';
+import { dataKindOf, getFamily, type DataKind, type TrainBatch } from '../models/index.js';
 import type { TrainConfig } from './config.js';
 import type { DataSummary } from '../run/data_summary.js';
 
@@ -24,7 +25,26 @@ export interface TrainData {
   /** Identifies the decoded pixels; a resume on other data is refused. */
   hash: string;
   problems: { file: string; reason: string }[];
+  kind: DataKind;
+  /**
+   * Domain B of paired and unpaired data. Paired: `rows[i]` (train) and `holdout[i]` are the B rows
+   * of the pairs whose A rows are the top-level `rows[i]` / `holdout[i]`. Unpaired: B's own split.
+   */
+  b: { cache: ImageCache; rows: number[]; holdout: number[] } | null;
   close(): void;
+}
+
+/** A paired/unpaired source: `--data <dir with A/ and B/>`, or `--data <A dir> --data-b <B dir>` (unpaired). */
+function sourceOf(cfg: TrainConfig, kind: DataKind): string | string[] {
+  if (kind === 'images') {
+    if (cfg.dataB !== undefined) throw new Error(`--data-b gives a second domain, which family ${cfg.family} does not train on (it takes one image folder, --data).`);
+    return cfg.data;
+  }
+  if (cfg.dataB !== undefined) {
+    if (kind === 'paired') throw new Error(`Family ${cfg.family} trains on paired images: give one folder holding A/ and B/ with matching names (--data), not --data-b.`);
+    return [cfg.data, cfg.dataB];
+  }
+  return cfg.data;
 }
 
 export async function openTrainData(cfg: TrainConfig, onProgress?: (done: number, total: number) => void): Promise<TrainData> {
@@ -36,37 +56,60 @@ export async function openTrainData(cfg: TrainConfig, onProgress?: (done: number
   if (!builtin && (cfg.limit !== undefined || cfg.classes !== undefined)) {
     throw new Error('The "limit" and "classes" settings apply to builtin datasets only; for a folder, train on a folder holding just the images you want.');
   }
-  const ds = await openDataset(cfg.data, { size: cfg.size, channels }, extra);
-  const cache = await openCache(ds, { cacheDir: cfg.cacheDir, onProgress: onProgress && ((p) => onProgress(p.done, p.total)) });
+  const kind = dataKindOf(getFamily(cfg.family));
+  if (kind !== 'images' && builtin) throw new Error(`Family ${cfg.family} trains on ${kind} image folders (A and B), not on ${cfg.data}.`);
+  const ds = await openDataset(sourceOf(cfg, kind), { size: cfg.size, channels }, kind === 'images' ? extra : { ...extra, kind });
+  const progress = onProgress && ((p: { done: number; total: number }) => onProgress(p.done, p.total));
+  const cache = await openCache(ds, { cacheDir: cfg.cacheDir, onProgress: progress });
+  const cacheB = kind === 'images' ? null : await openCache(ds, { cacheDir: cfg.cacheDir, domain: 'B', onProgress: progress });
   const split = loadSplit(cache, { holdout: cfg.holdout, seed: cfg.splitSeed });
-  const present = cache.labels ? [...new Set(split.train.map((r) => cache.labels![r]))].sort((a, b) => a - b) : [];
+  let rows = split.train, holdout = split.holdout;
+  let b: TrainData['b'] = null;
+  if (cacheB && kind === 'paired') {
+    // Rows whose partner was skipped (undecodable) drop out of both sides.
+    const pairs = pairRows(cache, cacheB);
+    const partner = new Map(pairs.a.map((ra, i) => [ra, pairs.b[i]]));
+    rows = rows.filter((r) => partner.has(r));
+    holdout = holdout.filter((r) => partner.has(r));
+    b = { cache: cacheB, rows: rows.map((r) => partner.get(r)!), holdout: holdout.map((r) => partner.get(r)!) };
+  } else if (cacheB) {
+    const sb = loadSplit(cacheB, { holdout: cfg.holdout, seed: cfg.splitSeed });
+    b = { cache: cacheB, rows: sb.train, holdout: sb.holdout };
+  }
+  const present = cache.labels ? [...new Set(rows.map((r) => cache.labels![r]))].sort((x, y) => x - y) : [];
+  const hash = cacheB ? createHash('sha256').update(`${cache.key}\n${cacheB.key}`).digest('hex') : cache.key;
   return {
-    cache, rows: split.train, holdout: split.holdout, classes: cache.classes, present, channels, hash: cache.key, problems: ds.problems,
-    close: () => cache.close(),
+    cache, rows, holdout, classes: cache.classes, present, channels, hash, problems: ds.problems, kind, b,
+    close: () => {
+      cache.close();
+      cacheB?.close();
+    },
   };
 }
 
 export interface StreamBatch extends TrainBatch { dispose(): void }
 
-/** Fixed-size batches of the train rows, epoch after epoch; order depends on (seed, epoch) only. */
-export class BatchStream {
+/** Fixed-size batches of some rows of one cache, epoch after epoch; order depends on (seed, epoch) only. */
+class RowStream {
   private gen: AsyncGenerator<Batch> | null = null;
   readonly perEpoch: number;
 
-  constructor(private data: TrainData, private batchSize: number, private seed: number, private labelled: boolean,
-    public epoch = 0, public position = 0) {
-    this.perEpoch = Math.floor(data.rows.length / batchSize);
+  /** `ids` are shuffled per epoch; `rowOf` maps an id to its cache row (paired data shuffles pair ids). */
+  constructor(private cache: ImageCache, private ids: number[], private rowOf: ((id: number) => number) | null,
+    private batchSize: number, private seed: number, public epoch: number, public position: number) {
+    this.perEpoch = Math.floor(ids.length / batchSize);
     if (this.perEpoch < 1) {
-      throw new Error(`The train split has ${data.rows.length} images, fewer than one batch of ${batchSize}: use a smaller batch size (--set batchSize=${Math.max(1, data.rows.length)}) or more images.`);
+      throw new Error(`The train split has ${ids.length} images, fewer than one batch of ${batchSize}: use a smaller batch size (--set batchSize=${Math.max(1, ids.length)}) or more images.`);
     }
   }
 
   private open(): AsyncGenerator<Batch> {
-    const order = epochOrder(this.data.rows, this.seed, this.epoch).slice(this.position * this.batchSize);
-    return batches(this.data.cache, { batchSize: this.batchSize, rows: order, shuffle: false, dropLast: true });
+    let order = epochOrder(this.ids, this.seed, this.epoch).slice(this.position * this.batchSize);
+    if (this.rowOf) order = order.map(this.rowOf);
+    return batches(this.cache, { batchSize: this.batchSize, rows: order, shuffle: false, dropLast: true });
   }
 
-  async next(): Promise<StreamBatch> {
+  async next(): Promise<Batch> {
     for (;;) {
       if (this.position >= this.perEpoch) {
         await this.close();
@@ -82,9 +125,7 @@ export class BatchStream {
         continue;
       }
       this.position++;
-      const b = r.value;
-      if (!this.labelled && b.labels) b.labels.dispose();
-      return { real: b.images, labels: this.labelled ? (b.labels as tf.Tensor1D) : null, dispose: () => b.dispose() };
+      return r.value;
     }
   }
 
@@ -107,4 +148,53 @@ export function summarizeData(cfg: TrainConfig, data: TrainData): DataSummary {
     trainImages: data.rows.length, holdoutImages: data.holdout.length, channels: data.channels, size: cfg.size,
     labelled: !!labels, hash: data.hash,
   };
+}
+
+/**
+ * The loop's batches, with domain B beside A for paired (the same pairs, in one shuffled order)
+ * and unpaired data (B's own order, at the position A's batch count implies, so the loop's
+ * (epoch, position) is still the whole state).
+ */
+export class BatchStream {
+  private a: RowStream;
+  private b: RowStream | null = null;
+
+  constructor(data: TrainData, batchSize: number, seed: number, private labelled: boolean, epoch = 0, position = 0) {
+    if (data.kind === 'paired' && data.b) {
+      const rowsB = data.b.rows;
+      const ids = data.rows.map((_, i) => i);
+      this.a = new RowStream(data.cache, ids, (i) => data.rows[i], batchSize, seed, epoch, position);
+      this.b = new RowStream(data.b.cache, ids, (i) => rowsB[i], batchSize, seed, epoch, position);
+    } else {
+      this.a = new RowStream(data.cache, data.rows, null, batchSize, seed, epoch, position);
+      if (data.b) {
+        const perB = Math.floor(data.b.rows.length / batchSize);
+        if (perB < 1) throw new Error(`Domain B's train split has ${data.b.rows.length} images, fewer than one batch of ${batchSize}: use a smaller batch size or more images.`);
+        const done = epoch * this.a.perEpoch + position;
+        this.b = new RowStream(data.b.cache, data.b.rows, null, batchSize, (seed ^ 0x5bd1e995) >>> 0, Math.floor(done / perB), done % perB);
+      }
+    }
+  }
+
+  get epoch(): number { return this.a.epoch; }
+  get position(): number { return this.a.position; }
+  get perEpoch(): number { return this.a.perEpoch; }
+
+  async next(): Promise<StreamBatch> {
+    const x = await this.a.next();
+    const y = this.b ? await this.b.next() : null;
+    if (!this.labelled && x.labels) x.labels.dispose();
+    return {
+      real: x.images, labels: this.labelled ? (x.labels as tf.Tensor1D) : null, b: y?.images ?? null,
+      dispose: () => {
+        x.dispose();
+        y?.dispose();
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.a.close();
+    await this.b?.close();
+  }
 }

@@ -17,7 +17,9 @@ import { writeDataSummary } from '../run/data_summary.js';
 import { EmaGenerator } from './ema.js';
 import { MetricsLog, type MetricsRecord } from '../run/metrics.js';
 import { ImagePool } from './pool.js';
-import { pruneSamples, sampleInputs, writeSampleGrid, writeSamplesGif, type SampleLayout } from './samples.js';
+import { imagesOfRows, pruneSamples, sampleInputs, writeColumnsGrid, writeSampleGrid, writeSamplesGif, type SampleLayout } from './samples.js';
+import { jitter } from './jitter.js';
+import { mixSeed } from '../util/random.js';
 import { stepSeed } from './seed.js';
 import { generatorMeta, runSetup } from './setup.js';
 
@@ -114,6 +116,7 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
   let ema: EmaGenerator | null = null;
   let stream: BatchStream | null = null;
   let fixed: { z: tf.Tensor2D; oneHot: tf.Tensor2D | null } | null = null;
+  let fixedImages: [tf.Tensor4D, tf.Tensor4D] | null = null;
   try {
     const summary = summarizeData(cfg, data);
     const { family, conditional, ctx } = runSetup(cfg, summary);
@@ -125,9 +128,20 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
     const m = model;
     ema = cfg.ema ? new EmaGenerator(m.buildGenerator(), m.generator, cfg.ema.decay) : null;
     const pool = cfg.pool ? new ImagePool(cfg.pool) : null;
+    const pools: Record<string, ImagePool> = cfg.pool ? Object.fromEntries((m.poolNames ?? []).map((k) => [k, new ImagePool(cfg.pool!)])) : {};
     const augment = cfg.augment ? diffAugment(cfg.augment) : (x: tf.Tensor4D) => x;
-    const poolHook = pool ? (x: tf.Tensor4D, seed: number) => pool.query(x, seed) : (x: tf.Tensor4D) => x;
-    const trainable: Trainable = { nets: m.nets, optimizers: m.optimizers, ema: ema?.model ?? null, pool };
+    const poolHook = (x: tf.Tensor4D, seed: number, name?: string) => {
+      const p = name === undefined ? pool : pools[name];
+      if (name !== undefined && cfg.pool && !p) throw new Error(`The family asked for image pool "${name}", which it does not list in poolNames.`);
+      return p ? p.query(x, seed) : x;
+    };
+    const trainable: Trainable = { nets: m.nets, optimizers: m.optimizers, ema: ema?.model ?? null, pool, pools };
+    // Constant LR, then a linear fall towards 0 over the last (1 - lrDecay) of the steps.
+    const decayAt = (step: number) => {
+      if (cfg.lrDecay === null) return 1;
+      const start = Math.floor(cfg.lrDecay * cfg.steps);
+      return step <= start ? 1 : 1 - (step - start) / (cfg.steps - start + 1);
+    };
     const baseLr = Object.fromEntries(Object.entries(m.optimizers).map(([k, o]) => [k, (o as unknown as { learningRate?: number }).learningRate]));
     const applyLr = (scale: number) => {
       for (const [k, o] of Object.entries(m.optimizers)) {
@@ -165,9 +179,22 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
 
     const rowClasses = conditional ? data.present.slice(0, 16) : null;
     const layout: SampleLayout = { rows: rowClasses ? rowClasses.length : Math.min(cfg.sampleCols, 8), cols: cfg.sampleCols, rowClasses };
-    fixed = sampleInputs(cfg.seed, cfg.zDim, layout, ctx.numClasses);
+    const i2i = family.translate;
+    if (i2i && data.b) {
+      // Fixed inputs: the first held-out images (the train ones when there is no holdout).
+      const k = Math.min(cfg.sampleCols, 8);
+      const pick = (rows: number[], alt: number[]) => (rows.length ? rows : alt).slice(0, k);
+      const ra = pick(data.holdout, data.rows), rb = pick(data.b.holdout, data.b.rows);
+      const n = Math.min(ra.length, rb.length);
+      fixedImages = [imagesOfRows(data.cache, ra.slice(0, n)), imagesOfRows(data.b.cache, rb.slice(0, n))];
+    } else {
+      fixed = sampleInputs(cfg.seed, cfg.zDim, layout, ctx.numClasses);
+    }
     const sample = async () => {
-      const file = await writeSampleGrid(samplesDir, state.step, ema?.model ?? m.generator, fixed!, layout);
+      const g = ema?.model ?? m.generator;
+      const file = i2i && fixedImages
+        ? await writeColumnsGrid(samplesDir, state.step, () => i2i.sampleColumns(g, fixedImages![0], fixedImages![1]))
+        : await writeSampleGrid(samplesDir, state.step, g, fixed!, layout);
       tb.image(state.step, 'samples', readFileSync(file));
       cb.onSample?.({ step: state.step, file });
     };
@@ -199,6 +226,22 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
         for (let i = 0; i < m.ndis; i++) batchList.push(await stream.next());
         const step = state.step + 1;
         const stepCtx: StepContext = { step, seed: stepSeed(cfg.seed, step), augment, pool: poolHook };
+        if (cfg.jitter && data.kind !== 'images') {
+          const jit = cfg.jitter;
+          batchList.forEach((b, i) => {
+            const seed = mixSeed(stepCtx.seed, 77, i);
+            const out = jitter(b.b ? [b.real, b.b] : [b.real], jit, seed);
+            const done = b.dispose;
+            batchList[i] = {
+              real: out[0], labels: b.labels, b: out[1] ?? null,
+              dispose: () => {
+                done();
+                tf.dispose(out);
+              },
+            };
+          });
+        }
+        applyLr(state.lrScale * decayAt(step));
         values = m.trainStep(batchList, stepCtx);
       } finally {
         for (const b of batchList) b.dispose();
@@ -264,7 +307,7 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
     if (lastSaved !== state.step || opts.resume) await save();
     if (lastSample !== state.step) await sample();
     const gif = await writeSamplesGif(samplesDir, join(runDir, 'samples.gif'));
-    await saveGenerator(join(runDir, 'generator'), ema?.model ?? m.generator, generatorMeta(cfg, summary, conditional, state.step));
+    await saveGenerator(join(runDir, 'generator'), ema?.model ?? m.generator, generatorMeta(cfg, summary, conditional, state.step, family));
     return { runDir, step: state.step, stopped, metrics: metrics.file, gif };
   } catch (err) {
     failed(err);
@@ -273,6 +316,7 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
     rmSync(runningFile, { force: true });
     await stream?.close();
     if (fixed) tf.dispose([fixed.z, ...(fixed.oneHot ? [fixed.oneHot] : [])]);
+    if (fixedImages) tf.dispose(fixedImages);
     ema?.dispose();
     model?.dispose();
     data.close();

@@ -54,8 +54,35 @@ const stepOf = (file: string) => Number(/^step-(\d+)\.png$/.exec(file)?.[1] ?? N
 /** Renders one grid with `generator` and writes `<dir>/step-<step>.png`; returns the path. */
 export async function writeSampleGrid(dir: string, step: number, generator: tf.LayersModel,
   inputs: { z: tf.Tensor2D; oneHot: tf.Tensor2D | null }, layout: SampleLayout): Promise<string> {
-  mkdirSync(dir, { recursive: true });
   const images = tf.tidy(() => generator.predict(generatorInputs(inputs.z, inputs.oneHot)) as tf.Tensor4D);
+  return writeGrid(dir, step, images, layout);
+}
+
+/**
+ * An image-to-image grid: one row per fixed input, the family's columns side by side (input |
+ * output | target for pix2pix; A | G(A) | F(G(A)) | B | F(B) | G(F(B)) for CycleGAN).
+ */
+export async function writeColumnsGrid(dir: string, step: number, columns: () => tf.Tensor4D[]): Promise<string> {
+  let cols = 0, rows = 0;
+  const images = tf.tidy(() => {
+    const cs = columns();
+    cols = cs.length;
+    rows = cs[0].shape[0];
+    const [n, h, w, c] = cs[0].shape;
+    // [cols, n, h, w, c] -> [n, cols, h, w, c]: row-major order for the grid.
+    return tf.reshape(tf.transpose(tf.stack(cs), [1, 0, 2, 3, 4]), [n * cols, h, w, c]) as tf.Tensor4D;
+  });
+  return writeGrid(dir, step, images, { rows, cols, rowClasses: null });
+}
+
+/** Float images [n, s, s, c] in [-1, 1] from cache rows (the grid's fixed inputs). */
+export function imagesOfRows(cache: { readRows(rows: ArrayLike<number>): Uint8Array; size: number; channels: number }, rows: number[]): tf.Tensor4D {
+  const bytes = cache.readRows(rows);
+  return tf.tidy(() => tf.sub(tf.div(tf.tensor4d(Float32Array.from(bytes), [rows.length, cache.size, cache.size, cache.channels]), 127.5), 1) as tf.Tensor4D);
+}
+
+async function writeGrid(dir: string, step: number, images: tf.Tensor4D, layout: SampleLayout): Promise<string> {
+  mkdirSync(dir, { recursive: true });
   let grid;
   try {
     grid = gridPixels(images, layout.rows, layout.cols);

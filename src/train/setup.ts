@@ -23,9 +23,12 @@ export function runSetup(cfg: TrainConfig, data: SetupData): RunSetup {
   return { family, conditional, ctx };
 }
 
-export function generatorMeta(cfg: TrainConfig, data: SetupData, conditional: boolean, step: number): GeneratorMeta {
+export function generatorMeta(cfg: TrainConfig, data: SetupData, conditional: boolean, step: number, family: GanFamily): GeneratorMeta {
+  const input: GeneratorMeta['input'] = family.translate
+    ? { kind: 'image', size: cfg.size, channels: data.channels, directions: family.translate.directions }
+    : { kind: 'latent', zDim: cfg.zDim, conditional, classes: conditional ? data.classes.length : 0 };
   return {
     format: 'synthset-generator', version: 1, family: cfg.family, size: cfg.size, channels: data.channels, zDim: cfg.zDim,
-    classes: data.classes, conditional, present: conditional ? data.present : [], step,
+    classes: data.classes, conditional, present: conditional ? data.present : [], step, input,
   };
 }

@@ -2,7 +2,7 @@
 // sets are views of the decoded cache (no copy); synthetic sets hold generated images quantised to
 // 8 bits, exactly as they would be once saved as PNG, so a metric sees what a user would share.
 import type * as tf from '@tensorflow/tfjs';
-import type { ImageCache } from '../data/cache.js';
+import type { ImageCache } from './cache.js';
 import { imagesFromBytes } from '../engine/index.js';
 
 export interface ImageSet {
