@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --import tsx
 // The crash drill (`npm run crash-drill [-- --kills 20 --seed 1 --keep]`): a real `synthset train`
 // process is killed with SIGKILL at random moments, a share of them while a checkpoint is being
 // written, and resumed with `--resume` after each kill. Every resume is compared with one
@@ -9,8 +9,9 @@
 //     same bytes for every network, EMA and optimizer tensor (Adam's moments and beta powers);
 //   - the losses logged after the resume equal the reference's, step by step.
 // "Exactly" means byte-identical tensors and equal losses. The reference runs in this process and each
-// resume in its own, and every process times and picks its own oneDNN kernel per shape, so last-bit
-// differences between processes are reported separately as "within 1e-3" (relative to each tensor's
+// resume in its own; they share the on-disk oneDNN kernel choices (src/engine/conv_cache.ts), so they
+// compute bit-identically. Where they cannot (SYNTHSET_CONV_CACHE=0: each process times its own kernel
+// per shape), last-bit differences are reported separately as "within 1e-3" (relative to each tensor's
 // largest value; losses relative), with the worst tensor named.
 // It prints one line per kill and `N/20 resumed exactly`. Not a test: it takes minutes (each resume
 // is a new process) and its kill moments are random by design (seeded, so a run can be repeated).
@@ -20,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { rng } from '../src/util/random.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(root, 'bin', 'synthset.js');
@@ -33,17 +35,6 @@ const MAX_DELAY_MS = 5000;
 const STEPS = 1_000_000;
 const CKPT_EVERY = 3; // frequent saves, so many kills land in or near one
 
-// mulberry32: a small seeded generator (the drill's own, so it needs nothing from src/)
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = rng(Number(opt.seed));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
