@@ -6,6 +6,7 @@ import { initEngine } from '../engine/index.js';
 import { memorySet } from '../data/image_set.js';
 import { domainTstr } from './domain_tstr.js';
 import { rng } from '../util/random.js';
+import { SKIP_NATIVE } from '../engine/test_util.js';
 
 await initEngine();
 
@@ -19,7 +20,9 @@ function shapes(name: string, n: number, fg: number[], seed: number) {
   return memorySet({ name, size: s, channels: 3, classes: [], labels: null, bytes });
 }
 
-test('domain TSTR: a faithful translator matches TRTR, an identity one falls to chance', () => {
+// Three classifiers train here: minutes on the pure-JS backend, so only with the addon (the classifier
+// itself is covered on both backends by classifier.test.ts and tstr.test.ts).
+test('domain TSTR: a faithful translator matches TRTR, an identity one falls to chance', { skip: SKIP_NATIVE }, () => {
   const red = [220, 30, 30], green = [30, 200, 40];
   const trainA = shapes('A', 64, red, 1), trainB = shapes('B', 64, green, 2);
   const testA = shapes('A test', 32, red, 3), testB = shapes('B test', 32, green, 4);
