@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --import tsx
+#!/usr/bin/env node
 // The crash drill (`npm run crash-drill [-- --kills 20 --seed 1 --keep]`): a real `synthset train`
 // process is killed with SIGKILL at random moments, a share of them while a checkpoint is being
 // written, and resumed with `--resume` after each kill. Every resume is compared with one
