@@ -3,7 +3,8 @@
 // root), `npm ci`, and the native oneDNN addon. Idempotent and quick when everything is in place.
 // Where a step cannot be done it says what to run, and synthset falls back to the pure-JS backend
 // (except under CI=true, where a native addon that cannot be built fails with exit code 1).
-// Flags: --force (rebuild the addon), --native-only (skip apt and npm), --bench (also python3-torch).
+// Flags: --force (rebuild the addon), --native-only (skip apt and npm), --bench (also python3-torch),
+// --browser (also Debian's chromium, for the browser tests of `npm test`).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -26,18 +27,19 @@ function checkNode() {
 }
 
 // What the native build needs, as Debian packages.
-function missingPackages(bench) {
+function missingPackages(bench, browser = false) {
   const need = [];
   if (!existsSync('/usr/include/oneapi/dnnl/dnnl.hpp')) need.push('libdnnl-dev');
   if (!has('g++')) need.push('g++');
   if (!has('make')) need.push('make');
   if (!has('python3')) need.push('python3');
   if (bench && spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' }).status !== 0) need.push('python3-torch');
+  if (browser && !existsSync('/usr/bin/chromium')) need.push('chromium');
   return need;
 }
 
-function installSystem(bench) {
-  const need = missingPackages(bench);
+function installSystem(bench, browser) {
+  const need = missingPackages(bench, browser);
   if (need.length === 0) return;
   if (!isRoot || !has('apt-get')) {
     say(`Missing system packages: ${need.join(' ')}.`);
@@ -104,7 +106,7 @@ function buildNative() {
 
 checkNode();
 if (!args.has('--native-only')) {
-  installSystem(args.has('--bench'));
+  installSystem(args.has('--bench'), args.has('--browser'));
   installNodeModules();
 }
 buildNative();
