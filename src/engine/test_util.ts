@@ -7,16 +7,7 @@ import { initEngine, loadNative } from './index.js';
 export const HAVE_NATIVE = loadNative() !== null;
 export const SKIP_NATIVE = HAVE_NATIVE ? false : 'native addon disabled (SYNTHSET_NATIVE=0) or not built';
 
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from '../util/random.js';
 
 export const randInt = (r: () => number, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
 

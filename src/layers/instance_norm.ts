@@ -3,6 +3,7 @@
 // running statistics, so training and inference compute the same thing). Plain ops only, so the
 // tape differentiates it and a saved generator reloads anywhere.
 import * as tf from '@tensorflow/tfjs';
+import { normalise } from './normalise.js';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
 
@@ -40,9 +41,7 @@ export class InstanceNorm extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
-      const centred = tf.sub(x, tf.mean(x, [1, 2], true));
-      const variance = tf.mean(tf.square(centred), [1, 2], true);
-      const xhat = tf.mul(centred, tf.rsqrt(tf.add(variance, this.epsilon)));
+      const xhat = normalise(x, [1, 2], this.epsilon);
       return this.gamma && this.beta ? tf.add(tf.mul(xhat, this.gamma.read()), this.beta.read()) : xhat;
     });
   }

@@ -3,6 +3,7 @@
 // but its second-order gradient (what a gradient penalty takes) runs thousands of Slice/Pad kernels
 // per step; this form is a handful of elementwise ops and reductions, all twice differentiable.
 import * as tf from '@tensorflow/tfjs';
+import { normalise } from './normalise.js';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
 
@@ -34,9 +35,7 @@ export class LayerNorm2D extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
-      const centred = tf.sub(x, tf.mean(x, [1, 2, 3], true));
-      const variance = tf.mean(tf.square(centred), [1, 2, 3], true);
-      const xhat = tf.mul(centred, tf.rsqrt(tf.add(variance, this.epsilon)));
+      const xhat = normalise(x, [1, 2, 3], this.epsilon);
       return tf.add(tf.mul(xhat, this.gamma.read()), this.beta.read());
     });
   }

@@ -56,6 +56,11 @@ const EXTRA_OPT_VARS = ['accBeta1', 'accBeta2'] as const;
 
 type Blob = { key: string; shape: number[]; dtype: 'float32' | 'int32'; data: Float32Array | Int32Array };
 
+/** Every image pool of `t` with its checkpoint key: the loop's `pool`, then the family's `pool/<name>`. */
+function poolEntries(t: Trainable): [string, PoolLike | null][] {
+  return [['pool', t.pool], ...Object.entries(t.pools ?? {}).map(([k, v]) => [`pool/${k}`, v] as [string, PoolLike])];
+}
+
 async function collect(t: Trainable): Promise<Blob[]> {
   const out: Blob[] = [];
   const add = (key: string, x: tf.Tensor) => {
@@ -73,8 +78,7 @@ async function collect(t: Trainable): Promise<Blob[]> {
       if (v instanceof tf.Tensor) add(`optx/${name}/${k}`, v);
     }
   }
-  const pools: [string, PoolLike | null][] = [['pool', t.pool], ...Object.entries(t.pools ?? {}).map(([k, v]) => [`pool/${k}`, v] as [string, PoolLike])];
-  for (const [key, pool] of pools) {
+  for (const [key, pool] of poolEntries(t)) {
     const p = pool?.state();
     if (p) out.push({ key, shape: p.shape, dtype: 'float32', data: p.data });
   }
@@ -174,8 +178,7 @@ function readDir(dir: string): Checkpoint {
           if (v instanceof tf.Variable && saved) tf.tidy(() => v.assign(tf.tensor(saved.data, saved.shape, saved.dtype)));
         }
       }
-      const pools: [string, PoolLike | null][] = [['pool', t.pool], ...Object.entries(t.pools ?? {}).map(([k, v]) => [`pool/${k}`, v] as [string, PoolLike])];
-      for (const [key, pool] of pools) {
+      for (const [key, pool] of poolEntries(t)) {
         if (!pool) continue;
         const p = get(key);
         pool.restore(p ? { shape: p.shape, data: p.data as Float32Array } : null);
