@@ -16,6 +16,7 @@ import { matmulOverrides } from './kernels/matmul.js';
 import { elementwiseOverrides } from './kernels/elementwise.js';
 import { reduceOverrides } from './kernels/reduce.js';
 import { poolOverrides } from './kernels/pool.js';
+import { copyOverrides } from './kernels/copy.js';
 import { batchNormKernels } from './ops/batch_norm.js';
 import { adamKernel } from './ops/adam.js';
 import { leakyReluGradKernel } from './ops/leaky_relu.js';
@@ -24,7 +25,7 @@ import './ops/conv_grads.js';
 
 export const ONEDNN = 'onednn';
 
-export const OVERRIDES: Override[] = [...convOverrides, ...matmulOverrides, ...elementwiseOverrides, ...reduceOverrides, ...poolOverrides];
+export const OVERRIDES: Override[] = [...convOverrides, ...matmulOverrides, ...elementwiseOverrides, ...reduceOverrides, ...poolOverrides, ...copyOverrides];
 
 // An output that is one of the inputs (Identity, Reshape) shares by refcount and needs no mark.
 function shared(fn: KernelFunc): KernelFunc {
