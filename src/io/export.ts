@@ -36,7 +36,7 @@ export async function exportRun(runDir: string, outDir = join(runDir, 'generator
   const data = await runDataSummary(runDir, cfg);
   const { family, conditional, ctx } = runSetup(cfg, data);
   const model = family.build(ctx);
-  const ema = cfg.ema ? new EmaGenerator(model.buildGenerator(), model.generator, cfg.ema.decay) : null;
+  const ema = cfg.ema ? new EmaGenerator(model.buildGenerator(), model.generator, cfg.ema.decay, cfg.ema.warmup) : null;
   try {
     await ck.restore({ nets: model.nets, optimizers: {}, ema: ema?.model ?? null, pool: null });
     return await saveGenerator(outDir, ema?.model ?? model.generator, generatorMeta(cfg, data, conditional, ck.state.step, family));

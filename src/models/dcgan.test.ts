@@ -104,6 +104,8 @@ test('clear errors for bad setups', () => {
     ['dcgan', { options: { width: 0 } }, /"width" must be an integer/],
     ['dcgan', { options: { loss: 'hinge', labelSmoothing: 0.1 } }, /no labels to smooth/],
     ['dcgan', { size: 48 as 32 }, /32, 64 or 128 px/],
+    ['dcgan', { options: { aux: 1 } }, /"aux" \(an auxiliary classifier\) needs a conditional family/],
+    ['cgan', { options: { aux: -1 } }, /"aux" must be a number >= 0/],
   ];
   for (const [family, over, re] of bad) assert.throws(() => getFamily(family).build(ctxFor(family, over)), re);
   const m = getFamily('cgan').build(ctxFor('cgan'));
@@ -153,27 +155,30 @@ test('a saved generator reloads in a process that imports only src/layers', asyn
 
 // Two classes that differ only in brightness: a conditional G that learned anything makes the
 // bright class brighter. Chance cannot pass it: the gap must be large and hold for every seed tried.
-test('cgan learns which class is bright', { skip: engine.backend === 'cpu' ? 'pure-JS cpu backend is ~1000x slower than onednn' : false }, () => {
-  const c: FamilyContext = { size: 32, channels: 1, numClasses: 2, zDim: 16, options: { width: 8 }, seed: 3 };
-  const m: GanModel = getFamily('cgan').build(c);
-  const n = 8;
-  const labels = tf.tensor1d(Array.from({ length: n }, (_, i) => i % 2), 'int32');
-  const t0 = performance.now();
-  for (let s = 0; s < 300; s++) {
-    const real = tf.tidy(() => {
-      const level = tf.sub(tf.mul(tf.cast(labels, 'float32'), 1.2), 0.6).reshape([n, 1, 1, 1]);
-      return tf.clipByValue(tf.add(level, tf.randomNormal([n, 32, 32, 1], 0, 0.2, 'float32', 1000 + s)), -1, 1) as tf.Tensor4D;
-    });
-    m.trainStep([{ real, labels }], { step: s, seed: s, ...identity });
-    real.dispose();
-  }
-  const means = [0, 1].map((k) => tf.tidy(() => {
-    const z = tf.randomNormal([32, c.zDim], 0, 1, 'float32', 77);
-    const hot = tf.oneHot(tf.fill([32], k, 'int32') as tf.Tensor1D, 2).toFloat();
-    return tf.mean(m.generator.predict([z, hot]) as tf.Tensor).dataSync()[0];
-  }));
-  const secs = (performance.now() - t0) / 1000;
-  assert.ok(means[1] - means[0] > 0.4, `class means dark ${means[0].toFixed(3)}, bright ${means[1].toFixed(3)} (${secs.toFixed(1)} s)`);
-  labels.dispose();
-  m.dispose();
-});
+// With aux, D sees no label at all: the class can reach G only through the auxiliary classifier.
+for (const [what, options] of [['label planes', { width: 8 }], ['an auxiliary classifier (AC-GAN)', { width: 8, aux: 1 }]] as const) {
+  test(`cgan learns which class is bright, through ${what}`, { skip: engine.backend === 'cpu' ? 'pure-JS cpu backend is ~1000x slower than onednn' : false }, () => {
+    const c: FamilyContext = { size: 32, channels: 1, numClasses: 2, zDim: 16, options, seed: 3 };
+    const m: GanModel = getFamily('cgan').build(c);
+    const n = 8;
+    const labels = tf.tensor1d(Array.from({ length: n }, (_, i) => i % 2), 'int32');
+    const t0 = performance.now();
+    for (let s = 0; s < 300; s++) {
+      const real = tf.tidy(() => {
+        const level = tf.sub(tf.mul(tf.cast(labels, 'float32'), 1.2), 0.6).reshape([n, 1, 1, 1]);
+        return tf.clipByValue(tf.add(level, tf.randomNormal([n, 32, 32, 1], 0, 0.2, 'float32', 1000 + s)), -1, 1) as tf.Tensor4D;
+      });
+      m.trainStep([{ real, labels }], { step: s, seed: s, ...identity });
+      real.dispose();
+    }
+    const means = [0, 1].map((k) => tf.tidy(() => {
+      const z = tf.randomNormal([32, c.zDim], 0, 1, 'float32', 77);
+      const hot = tf.oneHot(tf.fill([32], k, 'int32') as tf.Tensor1D, 2).toFloat();
+      return tf.mean(m.generator.predict([z, hot]) as tf.Tensor).dataSync()[0];
+    }));
+    const secs = (performance.now() - t0) / 1000;
+    assert.ok(means[1] - means[0] > 0.4, `class means dark ${means[0].toFixed(3)}, bright ${means[1].toFixed(3)} (${secs.toFixed(1)} s)`);
+    labels.dispose();
+    m.dispose();
+  });
+}

@@ -21,6 +21,12 @@ export const DCGAN_DEFAULTS = {
   beta2: 0.999,
   dBatchNorm: false,
   ndis: 1,
+  /**
+   * Weight of an auxiliary-classifier loss (AC-GAN, Odena et al. 2017; conditional only): D also
+   * learns the class of real images, and G is rewarded for fakes that D's classifier gives their
+   * own label. Buys class-faithful samples early in a run, which is what train-on-synthetic needs.
+   */
+  aux: 0,
 };
 
 export type DcganOptions = typeof DCGAN_DEFAULTS;
@@ -46,6 +52,7 @@ export function parseOptions(o: Record<string, unknown>): DcganOptions {
     beta2: num(o, 'beta2', (v) => v >= 0 && v < 1, 'in [0, 1)'),
     dBatchNorm,
     ndis: num(o, 'ndis', (v) => Number.isInteger(v) && v >= 1 && v <= 10, 'an integer in 1..10'),
+    aux: num(o, 'aux', (v) => v >= 0, 'a number >= 0'),
   };
   if (opts.labelSmoothing > 0 && loss !== 'bce' && loss !== 'lsgan') {
     throw new Error(`Option "labelSmoothing" needs loss bce or lsgan; "${loss}" has no labels to smooth.`);
@@ -113,8 +120,18 @@ class Dcgan implements GanModel {
     return tf.cast(tf.oneHot(batch.labels, this.shape.numClasses), 'float32') as tf.Tensor2D;
   }
 
-  private discriminate(x: tf.Tensor4D, oneHot: tf.Tensor2D | null): tf.Tensor {
-    return this.d.apply(oneHot ? [x, oneHot] : x, { training: true }) as tf.Tensor;
+  /** D's adversarial logits, and its class logits when it has the auxiliary classifier. */
+  private discriminate(x: tf.Tensor4D, oneHot: tf.Tensor2D | null): { logit: tf.Tensor; cls: tf.Tensor | null } {
+    const out = this.d.apply(oneHot && !this.opts.aux ? [x, oneHot] : x, { training: true }) as tf.Tensor | tf.Tensor[];
+    return Array.isArray(out) ? { logit: out[0], cls: out[1] } : { logit: out, cls: null };
+  }
+
+  /** The auxiliary classifier's weighted cross-entropy (0 without it). */
+  private auxLoss(cls: tf.Tensor | null, oneHot: tf.Tensor2D | null, stat: (k: string, x: tf.Scalar) => void, name: string): tf.Scalar | null {
+    if (!cls || !oneHot) return null;
+    const ce = tf.losses.softmaxCrossEntropy(oneHot, cls) as tf.Scalar;
+    stat(name, ce);
+    return tf.mul(ce, this.opts.aux) as tf.Scalar;
   }
 
   /** D's summary of its outputs for the log: mean probability for bce, mean raw score otherwise. */
@@ -136,9 +153,12 @@ class Dcgan implements GanModel {
     return update({ opt: this.optimizers.d, vars: this.dVars }, (stat) => {
       const r = this.discriminate(ctx.augment(batch.real, subSeed(seed, 2)), oneHot);
       const f = this.discriminate(ctx.augment(fakes, subSeed(seed, 3)), fakeHot);
-      stat('dReal', this.score(r));
-      stat('dFake', this.score(f));
-      return this.loss.d(r, f, { smoothing: this.opts.labelSmoothing });
+      stat('dReal', this.score(r.logit));
+      stat('dFake', this.score(f.logit));
+      const adv = this.loss.d(r.logit, f.logit, { smoothing: this.opts.labelSmoothing });
+      // D's classifier learns from real images only: fakes would teach it their mistakes.
+      const aux = this.auxLoss(r.cls, oneHot, stat, 'dClass');
+      return aux ? tf.add(adv, aux) as tf.Scalar : adv;
     });
   }
 
@@ -163,7 +183,12 @@ class Dcgan implements GanModel {
       return adversarialUpdate({ opt: this.optimizers.g, vars: this.gVars },
         () => this.generate(last.real.shape[0], oneHot, subSeed(seed, 0)),
         (fake) => this.updateD(last, fake, oneHot, ctx, seed),
-        (fake) => this.loss.g(this.discriminate(ctx.augment(fake, subSeed(seed, 4)), oneHot)));
+        (fake, stat) => {
+          const out = this.discriminate(ctx.augment(fake, subSeed(seed, 4)), oneHot);
+          const adv = this.loss.g(out.logit);
+          const aux = this.auxLoss(out.cls, oneHot, stat, 'gClass');
+          return aux ? tf.add(adv, aux) as tf.Scalar : adv;
+        });
     });
   }
 
@@ -189,9 +214,10 @@ export function dcganFamily(name: string, description: string, conditional: bool
         throw new Error(`${name} is conditional and needs labelled data with at least 2 classes; this data has ${ctx.numClasses}.`);
       }
       const opts = parseOptions(ctx.options);
+      if (opts.aux > 0 && !conditional) throw new Error(`${name}: option "aux" (an auxiliary classifier) needs a conditional family such as cgan.`);
       return new Dcgan({
         size: ctx.size as 32 | 64 | 128, channels: ctx.channels, zDim: ctx.zDim, numClasses: conditional ? ctx.numClasses : 0,
-        width: opts.width, dBatchNorm: opts.dBatchNorm, seed: ctx.seed,
+        width: opts.width, dBatchNorm: opts.dBatchNorm, seed: ctx.seed, auxClassifier: opts.aux > 0,
       }, opts);
     },
   };

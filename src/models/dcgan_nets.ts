@@ -16,6 +16,8 @@ export interface NetShape {
   width: number;
   /** Batch-norm in D (off by default: unstable with small batches). */
   dBatchNorm: boolean;
+  /** D also outputs K class logits (AC-GAN's auxiliary classifier) and takes no label input; needs numClasses. */
+  auxClassifier?: boolean;
   seed: number;
 }
 
@@ -63,7 +65,8 @@ export function buildDiscriminator(s: NetShape): tf.LayersModel {
   const chans = [...hiddenWidths(s.size, s.width)].reverse();
   let seed = s.seed + 1000;
   const image = tf.input({ shape: [s.size, s.size, s.channels], name: 'image' });
-  const label = s.numClasses ? tf.input({ shape: [s.numClasses], name: 'label' }) : null;
+  // AC-GAN's D sees the image alone: with the label beside it, its classifier could read the answer.
+  const label = s.numClasses && !s.auxClassifier ? tf.input({ shape: [s.numClasses], name: 'label' }) : null;
   let h: tf.SymbolicTensor = image;
   // The label as constant planes beside the image, so every conv position sees the class.
   if (label) h = new SynthsetLabelPlanes().apply([image, label]) as tf.SymbolicTensor;
@@ -77,5 +80,6 @@ export function buildDiscriminator(s: NetShape): tf.LayersModel {
   });
   h = tf.layers.flatten().apply(h) as tf.SymbolicTensor;
   const logit = tf.layers.dense({ units: 1, kernelInitializer: initializer(seed++) }).apply(h) as tf.SymbolicTensor;
-  return tf.model({ inputs: label ? [image, label] : [image], outputs: logit, name: 'discriminator' });
+  const cls = s.auxClassifier ? tf.layers.dense({ units: s.numClasses, kernelInitializer: initializer(seed++), name: 'class_logits' }).apply(h) as tf.SymbolicTensor : null;
+  return tf.model({ inputs: label ? [image, label] : [image], outputs: cls ? [logit, cls] : logit, name: 'discriminator' });
 }

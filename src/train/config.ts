@@ -40,7 +40,9 @@ export const configSchema = z.object({
     translation: z.number().min(0).max(0.5).optional(),
     cutout: z.number().min(0).max(1).optional(),
   }).strict().nullable().default(null),
-  ema: z.object({ decay: z.number().min(0).lt(1) }).strict().nullable().default({ decay: 0.999 }),
+  // warmup: the decay ramps up as min(decay, (1 + t) / (10 + t)) (TensorFlow's ExponentialMovingAverage
+  // with num_updates), so a short run's average is not dominated by its untrained first steps.
+  ema: z.object({ decay: z.number().min(0).lt(1), warmup: z.boolean().default(true) }).strict().nullable().default({ decay: 0.999, warmup: true }),
   /** Learning rates stay constant for this share of the steps, then fall linearly to 0 (the pix2pix/CycleGAN schedule); null: constant. */
   lrDecay: z.number().min(0).lt(1).nullable().default(null),
   /**

@@ -126,7 +126,7 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
     }
     model = family.build(ctx);
     const m = model;
-    ema = cfg.ema ? new EmaGenerator(m.buildGenerator(), m.generator, cfg.ema.decay) : null;
+    ema = cfg.ema ? new EmaGenerator(m.buildGenerator(), m.generator, cfg.ema.decay, cfg.ema.warmup) : null;
     const pool = cfg.pool ? new ImagePool(cfg.pool) : null;
     const pools: Record<string, ImagePool> = cfg.pool ? Object.fromEntries((m.poolNames ?? []).map((k) => [k, new ImagePool(cfg.pool!)])) : {};
     const augment = cfg.augment ? diffAugment(cfg.augment) : (x: tf.Tensor4D) => x;
@@ -267,7 +267,7 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
         cb.onNote?.(`"${bad[0]}" became ${bad[1]} at step ${badStep}: rolled back to the checkpoint of step ${state.step} with the learning rate halved (×${state.lrScale}).`);
         continue;
       }
-      ema?.update();
+      ema?.update(state.step);
       const seconds = (performance.now() - t0) / 1000;
       state.step++;
       state.epoch = stream.epoch;

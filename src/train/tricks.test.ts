@@ -98,9 +98,25 @@ test('EMA follows the generator with the given decay', () => {
   assert.deepEqual(e.weights[0].read().dataSync(), g.weights[0].read().dataSync(), 'starts as a copy');
   const w0 = g.weights[0].read().dataSync().slice();
   g.weights[0].write(tf.add(g.weights[0].read(), 1));
-  ema.update();
+  ema.update(1000);
   const we = e.weights[0].read().dataSync();
   w0.forEach((v, i) => assert.ok(Math.abs(we[i] - (v + 0.1)) < 1e-5));
+  ema.dispose();
+  g.dispose();
+});
+
+test('EMA warm-up: the decay ramps as min(decay, (1 + t) / (10 + t)), so early updates follow G closely', () => {
+  const g = tinyNet(), e = tinyNet();
+  const ema = new EmaGenerator(e, g, 0.999, true);
+  assert.equal(ema.decayAt(0), 0.1);
+  assert.equal(ema.decayAt(90), 91 / 100);
+  assert.equal(ema.decayAt(1e6), 0.999);
+  assert.equal(new EmaGenerator(tinyNet(), g, 0.999).decayAt(0), 0.999, 'no warm-up unless asked');
+  const w0 = g.weights[0].read().dataSync().slice();
+  g.weights[0].write(tf.add(g.weights[0].read(), 1));
+  ema.update(0);
+  const we = e.weights[0].read().dataSync();
+  w0.forEach((v, i) => assert.ok(Math.abs(we[i] - (v + 0.9)) < 1e-5, 'first update moves 90 % of the way'));
   ema.dispose();
   g.dispose();
 });
