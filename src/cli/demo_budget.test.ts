@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { evalSeconds, formatDuration, INCV3_MAX, INCV3_MIN, incv3SamplesFor, StageClock, trainingDeadline } from './demo_budget.js';
+import { AVX2_COSTS, AVX512_COSTS, evalCostsFor, evalSeconds, formatDuration, INCV3_MAX, INCV3_MIN, incv3SamplesFor, StageClock, trainingDeadline } from './demo_budget.js';
 
 const MIN = 60_000;
 
@@ -52,4 +52,19 @@ test('the stage clock adds up re-entered stages in first-seen order', () => {
   assert.equal(c.summary(), 'training 1 min 30 s, generate 11 s, tstr 30 s');
   assert.equal(c.totalMs(), 131_000);
   assert.equal(formatDuration(5_400), '5 s');
+});
+
+test('per-CPU costs: on an AVX2-only CPU the same training speed buys a longer evaluation and fewer InceptionV3 images', () => {
+  assert.equal(evalCostsFor('avx512_core_amx'), AVX512_COSTS);
+  assert.equal(evalCostsFor('avx2'), AVX2_COSTS);
+  assert.equal(evalCostsFor('sse41'), AVX2_COSTS);
+  const rate = 395, end = 20 * MIN;
+  assert.ok(evalSeconds(rate, 0, AVX2_COSTS) > evalSeconds(rate, 0, AVX512_COSTS));
+  // The run that overran on AVX2 (2026-12-02): 13.4 min of training then 900 images per set. With its
+  // own costs the demo trains 12 min and leaves InceptionV3 out rather than overrun.
+  const stop = trainingDeadline(end, 0, rate, AVX2_COSTS);
+  assert.equal(stop, 0.6 * end);
+  assert.equal(incv3SamplesFor((end - stop) / 1000, rate, AVX2_COSTS), 0);
+  assert.ok(evalSeconds(rate, 0, AVX2_COSTS) <= (end - stop) / 1000);
+  assert.ok(incv3SamplesFor((end - trainingDeadline(end, 0, rate)) / 1000, rate) > 0, 'the AVX-512 costs spend time on InceptionV3 there');
 });

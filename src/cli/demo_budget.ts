@@ -1,31 +1,50 @@
-// The demo's time budget. Every stage is bound by the same convolutions, so one number measured
-// while training (its images per second) predicts how long evaluation will take on this machine:
-// training stops early enough that evaluation fits, and the costliest evaluation part (InceptionV3
-// features) takes as many images as the remaining time allows. The constants are evaluation work
-// in "training-image equivalents": each stage's wall time on the AVX-512 development VM times the
-// demo's training speed there (~600 img/s), from the demo's measured per-stage times (README).
+// The demo's time budget. The training speed measured after 100 steps predicts how long evaluation
+// will take on this machine: training stops early enough that evaluation fits, and the costliest
+// evaluation part (InceptionV3 features) takes as many images as the remaining time allows. Costs are
+// evaluation work in "training-image equivalents" (a stage's wall time times the demo's training
+// speed on the same machine, from measured demo runs), one set per kind of CPU.
 
-/** Evaluation work other than InceptionV3 (generation, classifiers, SSIM, privacy, domain features), in training images. */
-export const EVAL_FIXED_IMAGES = 70_000;
-/** InceptionV3 features for one image (three sets are embedded: train, test, synthetic), in training images. */
-export const INCV3_IMAGE_COST = 18;
-/** InceptionV3 compiles ~100 convolution shapes on first use, in training images. */
-export const INCV3_SETUP_IMAGES = 18_000;
+/**
+ * What evaluation costs in training images on one kind of CPU. The ratio is not the same everywhere:
+ * InceptionV3's large convolutions gain more from AVX-512 than the demo's small GAN does.
+ */
+export interface EvalCosts {
+  /** Evaluation work other than InceptionV3 (generation, classifiers, SSIM, privacy, domain features). */
+  fixed: number;
+  /** InceptionV3 features for one image (three sets are embedded: train, test, synthetic). */
+  incv3Image: number;
+  /** InceptionV3 compiles ~100 convolution shapes on first use. */
+  incv3Setup: number;
+}
+
+/** Measured on the AVX-512 development VM (Intel family 6 model 167): ~600 training img/s, InceptionV3 ~36 img/s. */
+export const AVX512_COSTS: EvalCosts = { fixed: 70_000, incv3Image: 18, incv3Setup: 18_000 };
+/**
+ * Measured on an AVX2-only AMD EPYC (Zen 3): ~395 training img/s, InceptionV3 ~6.9 img/s, the rest of
+ * the evaluation 331 s (`npm run demo`, 2026-12-02). Setup scaled from the AVX-512 figure by the same ratio.
+ */
+export const AVX2_COSTS: EvalCosts = { fixed: 131_000, incv3Image: 57, incv3Setup: 57_000 };
+
+/** The costs for the ISA oneDNN reports (`info().isa`): AVX-512 or AMX, or anything less. */
+export function evalCostsFor(isa: string): EvalCosts {
+  return /avx512|amx/i.test(isa) ? AVX512_COSTS : AVX2_COSTS;
+}
+
 export const INCV3_MAX = 1000;
 /** Below this many images per set the InceptionV3 statistics are too noisy to be worth their time. */
 export const INCV3_MIN = 200;
 /** Margin for what the estimate does not see (start-up, report writing). */
 const SLACK = 1.1;
 
-export function evalSeconds(trainImgPerSec: number, incv3Samples: number): number {
-  const work = EVAL_FIXED_IMAGES + (incv3Samples > 0 ? INCV3_SETUP_IMAGES + 3 * incv3Samples * INCV3_IMAGE_COST : 0);
+export function evalSeconds(trainImgPerSec: number, incv3Samples: number, c: EvalCosts = AVX512_COSTS): number {
+  const work = c.fixed + (incv3Samples > 0 ? c.incv3Setup + 3 * incv3Samples * c.incv3Image : 0);
   return (SLACK * work) / trainImgPerSec;
 }
 
 /** InceptionV3 images per set that fit in `seconds` at this machine's speed: 0 (skip the space) when fewer than INCV3_MIN fit. */
-export function incv3SamplesFor(seconds: number, trainImgPerSec: number): number {
-  const left = (seconds * trainImgPerSec) / SLACK - EVAL_FIXED_IMAGES - INCV3_SETUP_IMAGES;
-  const n = Math.floor(left / (3 * INCV3_IMAGE_COST));
+export function incv3SamplesFor(seconds: number, trainImgPerSec: number, c: EvalCosts = AVX512_COSTS): number {
+  const left = (seconds * trainImgPerSec) / SLACK - c.fixed - c.incv3Setup;
+  const n = Math.floor(left / (3 * c.incv3Image));
   if (n < INCV3_MIN) return 0;
   return Math.min(INCV3_MAX, Math.floor(n / 100) * 100);
 }
@@ -35,9 +54,9 @@ export function incv3SamplesFor(seconds: number, trainImgPerSec: number): number
  * the full evaluation, but training keeps at least 60 % of the budget when only a smaller InceptionV3
  * sample (or none) fits after it, and the bare evaluation always fits.
  */
-export function trainingDeadline(endMs: number, startMs: number, trainImgPerSec: number): number {
-  const withFull = endMs - evalSeconds(trainImgPerSec, INCV3_MAX) * 1000;
-  const bare = endMs - evalSeconds(trainImgPerSec, 0) * 1000;
+export function trainingDeadline(endMs: number, startMs: number, trainImgPerSec: number, c: EvalCosts = AVX512_COSTS): number {
+  const withFull = endMs - evalSeconds(trainImgPerSec, INCV3_MAX, c) * 1000;
+  const bare = endMs - evalSeconds(trainImgPerSec, 0, c) * 1000;
   return Math.max(startMs, withFull, Math.min(startMs + 0.6 * (endMs - startMs), bare));
 }
 
