@@ -5,10 +5,11 @@
 // (except under CI=true, where a native addon that cannot be built fails with exit code 1).
 // Flags: --force (rebuild the addon), --native-only (skip apt and npm), --bench (also python3-torch),
 // --browser (also Debian's chromium, for the browser tests of `npm test`).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ADDON as addon, addonInfo } from './addon.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
@@ -68,8 +69,6 @@ function installNodeModules() {
   }
 }
 
-const addon = join(root, 'native', 'build', 'Release', 'synthset_onednn.node');
-
 function newestSource() {
   const dir = join(root, 'native', 'src');
   return Math.max(statSync(join(root, 'native', 'binding.gyp')).mtimeMs,
@@ -100,8 +99,7 @@ function buildNative() {
     if (ci) failInCi();
     return;
   }
-  const info = execFileSync(process.execPath, ['-e', `console.log(JSON.stringify(require(${JSON.stringify(addon)}).info()))`], { encoding: 'utf8' });
-  say(`Native addon ready: ${info.trim()}`);
+  say(`Native addon ready: ${JSON.stringify(addonInfo())}`);
 }
 
 checkNode();

@@ -6,11 +6,12 @@
 // rounding), so tests that hold only on this machine's ISA fail here rather than on a user's.
 // Each pass also writes TAP to a temp file (the spec output on the terminal stays as it is) to print
 // how many tests really ran: native-only tests skip when the addon is absent.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ADDON, addonInfo } from './addon.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const files = readdirSync(join(root, 'src'), { recursive: true })
@@ -53,11 +54,10 @@ function tests(title, env) {
 
 /** The ISA oneDNN dispatches to here without ONEDNN_MAX_CPU_ISA (the addon's info().isa). */
 function nativeIsa() {
-  const addon = join(root, 'native', 'build', 'Release', 'synthset_onednn.node');
   const env = { ...process.env };
   delete env.ONEDNN_MAX_CPU_ISA;
   try {
-    return JSON.parse(execFileSync(process.execPath, ['-e', `console.log(JSON.stringify(require(${JSON.stringify(addon)}).info()))`], { encoding: 'utf8', env })).isa ?? '';
+    return addonInfo(env).isa ?? '';
   } catch {
     return '';
   }
@@ -66,7 +66,7 @@ function nativeIsa() {
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 step('typecheck (tsc --noEmit)', bin('tsc'), ['--noEmit', '-p', '.']);
 step('lint (eslint)', bin('eslint'), ['src', 'scripts', 'bin']);
-const native = existsSync(join(root, 'native', 'build', 'Release', 'synthset_onednn.node'));
+const native = existsSync(ADDON);
 if (!native && ci) {
   failed = true;
   process.stderr.write('== FAILED: CI is set and the native addon is not built (native/build/Release/synthset_onednn.node)\n');

@@ -6,7 +6,7 @@ import { FusedAdamOptimizer, stopGradient } from '../engine/index.js';
 import { subSeed } from '../util/random.js';
 import { getLoss, isLossName, lossNames, type GanLoss } from '../losses/index.js';
 import type { FamilyContext, GanFamily, GanModel, StepContext, TrainBatch } from './family.js';
-import { adversarialUpdate, readStats, update, variablesOf, type Scalars } from './step.js';
+import { adversarialUpdate, readStats, update, variablesOf, type Scalars, type Stat } from './step.js';
 import { buildDiscriminator, buildGenerator, type NetShape } from './dcgan_nets.js';
 
 export const DCGAN_DEFAULTS = {
@@ -95,6 +95,8 @@ class Dcgan implements GanModel {
   private readonly loss: GanLoss;
   private readonly gVars: tf.Variable[];
   private readonly dVars: tf.Variable[];
+  /** D gets the one-hot label as input planes (cgan); an AC-GAN D sees the image alone. */
+  private readonly dTakesLabel: boolean;
 
   constructor(private readonly shape: NetShape, private readonly opts: DcganOptions) {
     this.generator = buildGenerator(shape);
@@ -108,6 +110,7 @@ class Dcgan implements GanModel {
     this.loss = getLoss(opts.loss as Parameters<typeof getLoss>[0]);
     this.gVars = variablesOf(this.generator);
     this.dVars = variablesOf(this.d);
+    this.dTakesLabel = shape.numClasses > 0 && !shape.auxClassifier;
   }
 
   buildGenerator(): tf.LayersModel {
@@ -122,16 +125,16 @@ class Dcgan implements GanModel {
 
   /** D's adversarial logits, and its class logits when it has the auxiliary classifier. */
   private discriminate(x: tf.Tensor4D, oneHot: tf.Tensor2D | null): { logit: tf.Tensor; cls: tf.Tensor | null } {
-    const out = this.d.apply(oneHot && !this.opts.aux ? [x, oneHot] : x, { training: true }) as tf.Tensor | tf.Tensor[];
+    const out = this.d.apply(oneHot && this.dTakesLabel ? [x, oneHot] : x, { training: true }) as tf.Tensor | tf.Tensor[];
     return Array.isArray(out) ? { logit: out[0], cls: out[1] } : { logit: out, cls: null };
   }
 
-  /** The auxiliary classifier's weighted cross-entropy (0 without it). */
-  private auxLoss(cls: tf.Tensor | null, oneHot: tf.Tensor2D | null, stat: (k: string, x: tf.Scalar) => void, name: string): tf.Scalar | null {
-    if (!cls || !oneHot) return null;
+  /** `adv` plus the auxiliary classifier's weighted cross-entropy, logged as `name` (`adv` alone without it). */
+  private withAux(adv: tf.Scalar, cls: tf.Tensor | null, oneHot: tf.Tensor2D | null, stat: Stat, name: string): tf.Scalar {
+    if (!cls || !oneHot) return adv;
     const ce = tf.losses.softmaxCrossEntropy(oneHot, cls) as tf.Scalar;
     stat(name, ce);
-    return tf.mul(ce, this.opts.aux) as tf.Scalar;
+    return tf.add(adv, tf.mul(ce, this.opts.aux)) as tf.Scalar;
   }
 
   /** D's summary of its outputs for the log: mean probability for bce, mean raw score otherwise. */
@@ -145,7 +148,8 @@ class Dcgan implements GanModel {
    */
   private updateD(batch: TrainBatch, fake: tf.Tensor4D, oneHot: tf.Tensor2D | null, ctx: StepContext, seed: number): Scalars {
     let fakes: tf.Tensor4D, fakeHot = oneHot;
-    if (oneHot) {
+    // An AC-GAN D reads no label of a fake, so only a label-taking D needs them carried through the pool.
+    if (oneHot && this.dTakesLabel) {
       [fakes, fakeHot] = unpackLabels(ctx.pool(packLabels(fake, oneHot), subSeed(seed, 1)), fake.shape[1], oneHot.shape[1]);
     } else {
       fakes = ctx.pool(stopGradient(fake), subSeed(seed, 1));
@@ -155,10 +159,8 @@ class Dcgan implements GanModel {
       const f = this.discriminate(ctx.augment(fakes, subSeed(seed, 3)), fakeHot);
       stat('dReal', this.score(r.logit));
       stat('dFake', this.score(f.logit));
-      const adv = this.loss.d(r.logit, f.logit, { smoothing: this.opts.labelSmoothing });
       // D's classifier learns from real images only: fakes would teach it their mistakes.
-      const aux = this.auxLoss(r.cls, oneHot, stat, 'dClass');
-      return aux ? tf.add(adv, aux) as tf.Scalar : adv;
+      return this.withAux(this.loss.d(r.logit, f.logit, { smoothing: this.opts.labelSmoothing }), r.cls, oneHot, stat, 'dClass');
     });
   }
 
@@ -185,9 +187,7 @@ class Dcgan implements GanModel {
         (fake) => this.updateD(last, fake, oneHot, ctx, seed),
         (fake, stat) => {
           const out = this.discriminate(ctx.augment(fake, subSeed(seed, 4)), oneHot);
-          const adv = this.loss.g(out.logit);
-          const aux = this.auxLoss(out.cls, oneHot, stat, 'gClass');
-          return aux ? tf.add(adv, aux) as tf.Scalar : adv;
+          return this.withAux(this.loss.g(out.logit), out.cls, oneHot, stat, 'gClass');
         });
     });
   }

@@ -5,9 +5,7 @@
 // run at once (TypedArray.set, a memcpy), so the cost is the bytes moved. Pure data movement: no
 // oneDNN primitive is worth its setup for it.
 import { backend_util, util, type TensorInfo } from '@tensorflow/tfjs-core';
-import { size, type NativeArgs, type Override } from './common.js';
-
-const isF32 = (t: TensorInfo) => t.dtype === 'float32';
+import { allF32, size, type NativeArgs, type Override } from './common.js';
 
 /** Row-major strides of `shape`. */
 function strides(shape: number[]): number[] {
@@ -44,7 +42,7 @@ export function copyBox(src: Float32Array, shape: number[], begin: number[], ext
 }
 
 function slice({ inputs: { x }, attrs, backend }: NativeArgs): TensorInfo | null {
-  if (!isF32(x) || x.shape.length === 0) return null;
+  if (!allF32(x) || x.shape.length === 0) return null;
   const [begin, sz] = sliceArgs(x, attrs);
   const out = backend.alloc(size(sz));
   copyBox(backend.values(x), x.shape, begin, sz, out, sz, sz.map(() => 0));
@@ -58,7 +56,7 @@ function sliceArgs(x: TensorInfo, attrs: NativeArgs['attrs']): [number[], number
 }
 
 function splitV({ inputs: { x }, attrs, backend }: NativeArgs): TensorInfo[] | null {
-  if (!isF32(x) || x.shape.length === 0) return null;
+  if (!allF32(x) || x.shape.length === 0) return null;
   const axis = util.parseAxisParam(attrs.axis as number, x.shape)[0];
   const sizes = backend_util.prepareSplitSize(x, attrs.numOrSizeSplits as number[] | number, axis);
   const src = backend.values(x);
@@ -75,7 +73,7 @@ function splitV({ inputs: { x }, attrs, backend }: NativeArgs): TensorInfo[] | n
 
 /** Reverse along `dims`: outer loops over every axis up to the last reversed one, whole runs after it. */
 function reverse({ inputs: { x }, attrs, backend }: NativeArgs): TensorInfo | null {
-  if (!isF32(x)) return null;
+  if (!allF32(x)) return null;
   const shape = x.shape, r = shape.length;
   const dims = r === 0 ? [] : util.parseAxisParam(attrs.dims as number[], shape);
   if (dims.length === 0) return null;
@@ -96,7 +94,7 @@ function reverse({ inputs: { x }, attrs, backend }: NativeArgs): TensorInfo | nu
 }
 
 function padV2({ inputs: { x }, attrs, backend }: NativeArgs): TensorInfo | null {
-  if (!isF32(x) || x.shape.length === 0) return null;
+  if (!allF32(x) || x.shape.length === 0) return null;
   const pads = attrs.paddings as [number, number][];
   const shape = x.shape.map((d, i) => pads[i][0] + d + pads[i][1]);
   const out = backend.alloc(size(shape));
