@@ -106,6 +106,8 @@ test('clear errors for bad setups', () => {
     ['dcgan', { size: 48 as 32 }, /32, 64 or 128 px/],
     ['dcgan', { options: { aux: 1 } }, /"aux" \(an auxiliary classifier\) needs a conditional family/],
     ['cgan', { options: { aux: -1 } }, /"aux" must be a number >= 0/],
+    ['dcgan', { options: { projection: true } }, /"projection" \(class-conditional batch-norm and a projection head\) needs a conditional family/],
+    ['cgan', { options: { projection: 1 } }, /"projection" must be true or false/],
   ];
   for (const [family, over, re] of bad) assert.throws(() => getFamily(family).build(ctxFor(family, over)), re);
   const m = getFamily('cgan').build(ctxFor('cgan'));
@@ -156,7 +158,12 @@ test('a saved generator reloads in a process that imports only src/layers', asyn
 // Two classes that differ only in brightness: a conditional G that learned anything makes the
 // bright class brighter. Chance cannot pass it: the gap must be large and hold for every seed tried.
 // With aux, D sees no label at all: the class can reach G only through the auxiliary classifier.
-for (const [what, options] of [['label planes', { width: 8 }], ['an auxiliary classifier (AC-GAN)', { width: 8, aux: 1 }]] as const) {
+// With projection, G's label enters only through its batch-norms' scale and shift.
+const conditionings = [
+  ['label planes', { width: 8 }], ['an auxiliary classifier (AC-GAN)', { width: 8, aux: 1 }],
+  ['conditional batch-norm and a projection head', { width: 8, projection: true }],
+] as const;
+for (const [what, options] of conditionings) {
   test(`cgan learns which class is bright, through ${what}`, { skip: engine.backend === 'cpu' ? 'pure-JS cpu backend is ~1000x slower than onednn' : false }, () => {
     const c: FamilyContext = { size: 32, channels: 1, numClasses: 2, zDim: 16, options, seed: 3 };
     const m: GanModel = getFamily('cgan').build(c);

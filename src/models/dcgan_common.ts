@@ -7,7 +7,7 @@ import { subSeed } from '../util/random.js';
 import { getLoss, isLossName, lossNames, type GanLoss } from '../losses/index.js';
 import type { FamilyContext, GanFamily, GanModel, StepContext, TrainBatch } from './family.js';
 import { adversarialUpdate, readStats, update, variablesOf, type Scalars, type Stat } from './step.js';
-import { buildDiscriminator, buildGenerator, type NetShape } from './dcgan_nets.js';
+import { buildDiscriminator, buildGenerator, discriminatorTakesLabel, type NetShape } from './dcgan_nets.js';
 
 export const DCGAN_DEFAULTS = {
   /** Channels of G's last hidden layer and D's first. */
@@ -27,11 +27,13 @@ export const DCGAN_DEFAULTS = {
    * own label. Buys class-faithful samples early in a run, which is what train-on-synthetic needs.
    */
   aux: 0,
+  /** SNGAN-style conditioning (conditional only): conditional batch-norm in G, a projection head in D. */
+  projection: false,
 };
 
 export type DcganOptions = typeof DCGAN_DEFAULTS;
 
-function num(o: Record<string, unknown>, key: keyof DcganOptions, ok: (v: number) => boolean, what: string): number {
+function num(o: Record<string, unknown>, key: Exclude<keyof DcganOptions, 'loss' | 'dBatchNorm' | 'projection'>, ok: (v: number) => boolean, what: string): number {
   const v = o[key] ?? DCGAN_DEFAULTS[key];
   if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new Error(`Option "${key}" must be ${what}, got ${JSON.stringify(v)}.`);
   return v;
@@ -40,8 +42,12 @@ function num(o: Record<string, unknown>, key: keyof DcganOptions, ok: (v: number
 export function parseOptions(o: Record<string, unknown>): DcganOptions {
   const loss = o.loss ?? DCGAN_DEFAULTS.loss;
   if (!isLossName(loss)) throw new Error(`Option "loss" must be one of ${lossNames().join(', ')}, got ${JSON.stringify(loss)}.`);
-  const dBatchNorm = o.dBatchNorm ?? DCGAN_DEFAULTS.dBatchNorm;
-  if (typeof dBatchNorm !== 'boolean') throw new Error(`Option "dBatchNorm" must be true or false, got ${JSON.stringify(dBatchNorm)}.`);
+  const bool = (key: 'dBatchNorm' | 'projection'): boolean => {
+    const v = o[key] ?? DCGAN_DEFAULTS[key];
+    if (typeof v !== 'boolean') throw new Error(`Option "${key}" must be true or false, got ${JSON.stringify(v)}.`);
+    return v;
+  };
+  const dBatchNorm = bool('dBatchNorm');
   const opts: DcganOptions = {
     width: num(o, 'width', (v) => Number.isInteger(v) && v >= 1 && v <= 1024, 'an integer in 1..1024'),
     loss,
@@ -53,6 +59,7 @@ export function parseOptions(o: Record<string, unknown>): DcganOptions {
     dBatchNorm,
     ndis: num(o, 'ndis', (v) => Number.isInteger(v) && v >= 1 && v <= 10, 'an integer in 1..10'),
     aux: num(o, 'aux', (v) => v >= 0, 'a number >= 0'),
+    projection: bool('projection'),
   };
   if (opts.labelSmoothing > 0 && loss !== 'bce' && loss !== 'lsgan') {
     throw new Error(`Option "labelSmoothing" needs loss bce or lsgan; "${loss}" has no labels to smooth.`);
@@ -110,7 +117,7 @@ class Dcgan implements GanModel {
     this.loss = getLoss(opts.loss as Parameters<typeof getLoss>[0]);
     this.gVars = variablesOf(this.generator);
     this.dVars = variablesOf(this.d);
-    this.dTakesLabel = shape.numClasses > 0 && !shape.auxClassifier;
+    this.dTakesLabel = discriminatorTakesLabel(shape);
   }
 
   buildGenerator(): tf.LayersModel {
@@ -215,9 +222,10 @@ export function dcganFamily(name: string, description: string, conditional: bool
       }
       const opts = parseOptions(ctx.options);
       if (opts.aux > 0 && !conditional) throw new Error(`${name}: option "aux" (an auxiliary classifier) needs a conditional family such as cgan.`);
+      if (opts.projection && !conditional) throw new Error(`${name}: option "projection" (class-conditional batch-norm and a projection head) needs a conditional family such as cgan.`);
       return new Dcgan({
         size: ctx.size as 32 | 64 | 128, channels: ctx.channels, zDim: ctx.zDim, numClasses: conditional ? ctx.numClasses : 0,
-        width: opts.width, dBatchNorm: opts.dBatchNorm, seed: ctx.seed, auxClassifier: opts.aux > 0,
+        width: opts.width, dBatchNorm: opts.dBatchNorm, seed: ctx.seed, auxClassifier: opts.aux > 0, projection: opts.projection,
       }, opts);
     },
   };

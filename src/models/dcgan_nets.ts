@@ -5,6 +5,8 @@
 // H x W as extra input planes in D.
 import * as tf from '@tensorflow/tfjs';
 import { SynthsetBatchNorm, SynthsetConv2D, SynthsetLabelPlanes } from '../layers/index.js';
+import { ConditionalBatchNorm } from '../layers/conditional_batch_norm.js';
+import { ProjectionHead } from '../layers/projection.js';
 
 export interface NetShape {
   size: 32 | 64 | 128;
@@ -18,6 +20,12 @@ export interface NetShape {
   dBatchNorm: boolean;
   /** D also outputs K class logits (AC-GAN's auxiliary classifier) and takes no label input; needs numClasses. */
   auxClassifier?: boolean;
+  /**
+   * Conditioning as in SNGAN, not by concatenation: G's batch-norms take their scale and shift from
+   * the class (conditional batch-norm), and D's logit adds <embed(y), features> (projection head)
+   * instead of reading the label as input planes. Needs numClasses.
+   */
+  projection?: boolean;
   seed: number;
 }
 
@@ -44,12 +52,13 @@ export function buildGenerator(s: NetShape): tf.LayersModel {
   const z = tf.input({ shape: [s.zDim], name: 'z' });
   const label = s.numClasses ? tf.input({ shape: [s.numClasses], name: 'label' }) : null;
   const inputs = label ? [z, label] : [z];
-  const start = label ? (tf.layers.concatenate().apply([z, label]) as tf.SymbolicTensor) : z;
+  // With projection the class enters through every batch-norm instead.
+  const start = label && !s.projection ? (tf.layers.concatenate().apply([z, label]) as tf.SymbolicTensor) : z;
   // No biases before batch-norm: its beta makes them redundant, and each costs a gradient.
   let h = tf.layers.dense({ units: 16 * chans[0], useBias: false, kernelInitializer: initializer(seed++) }).apply(start) as tf.SymbolicTensor;
   h = tf.layers.reshape({ targetShape: [4, 4, chans[0]] }).apply(h) as tf.SymbolicTensor;
   for (let i = 0; i < chans.length; i++) {
-    h = new SynthsetBatchNorm(BN).apply(h) as tf.SymbolicTensor;
+    h = (label && s.projection ? new ConditionalBatchNorm({ numClasses: s.numClasses, ...BN }).apply([h, label]) : new SynthsetBatchNorm(BN).apply(h)) as tf.SymbolicTensor;
     h = tf.layers.reLU().apply(h) as tf.SymbolicTensor;
     const last = i === chans.length - 1;
     h = tf.layers.conv2dTranspose({
@@ -61,15 +70,22 @@ export function buildGenerator(s: NetShape): tf.LayersModel {
   return tf.model({ inputs, outputs: out, name: 'generator' });
 }
 
+/**
+ * AC-GAN's D sees the image alone: with the label beside it, its classifier could read the answer.
+ * A projection head reads the label only after the features the classifier uses, so it keeps it.
+ */
+export function discriminatorTakesLabel(s: NetShape): boolean {
+  return s.numClasses > 0 && (!s.auxClassifier || !!s.projection);
+}
+
 export function buildDiscriminator(s: NetShape): tf.LayersModel {
   const chans = [...hiddenWidths(s.size, s.width)].reverse();
   let seed = s.seed + 1000;
   const image = tf.input({ shape: [s.size, s.size, s.channels], name: 'image' });
-  // AC-GAN's D sees the image alone: with the label beside it, its classifier could read the answer.
-  const label = s.numClasses && !s.auxClassifier ? tf.input({ shape: [s.numClasses], name: 'label' }) : null;
+  const label = discriminatorTakesLabel(s) ? tf.input({ shape: [s.numClasses], name: 'label' }) : null;
   let h: tf.SymbolicTensor = image;
   // The label as constant planes beside the image, so every conv position sees the class.
-  if (label) h = new SynthsetLabelPlanes().apply([image, label]) as tf.SymbolicTensor;
+  if (label && !s.projection) h = new SynthsetLabelPlanes().apply([image, label]) as tf.SymbolicTensor;
   chans.forEach((c, i) => {
     // As in the paper, no batch-norm on D's input layer.
     const bn = s.dBatchNorm && i > 0;
@@ -79,7 +95,9 @@ export function buildDiscriminator(s: NetShape): tf.LayersModel {
     h = tf.layers.leakyReLU({ alpha: 0.2 }).apply(h) as tf.SymbolicTensor;
   });
   h = tf.layers.flatten().apply(h) as tf.SymbolicTensor;
-  const logit = tf.layers.dense({ units: 1, kernelInitializer: initializer(seed++) }).apply(h) as tf.SymbolicTensor;
+  const logit = (label && s.projection
+    ? new ProjectionHead({ numClasses: s.numClasses, spectral: false, seed: seed++ }).apply([h, label])
+    : tf.layers.dense({ units: 1, kernelInitializer: initializer(seed++) }).apply(h)) as tf.SymbolicTensor;
   const cls = s.auxClassifier ? tf.layers.dense({ units: s.numClasses, kernelInitializer: initializer(seed++), name: 'class_logits' }).apply(h) as tf.SymbolicTensor : null;
   return tf.model({ inputs: label ? [image, label] : [image], outputs: cls ? [logit, cls] : logit, name: 'discriminator' });
 }
