@@ -58,7 +58,8 @@ test('per-CPU costs: on an AVX2-only CPU the same training speed buys a longer e
   assert.equal(evalCostsFor('avx512_core_amx'), AVX512_COSTS);
   assert.equal(evalCostsFor('avx2'), AVX2_COSTS);
   assert.equal(evalCostsFor('sse41'), AVX2_COSTS);
-  const rate = 395, end = 20 * MIN;
+  // ~395 img/s of the old batch-32 recipe there is ~237 of the batch-16 one (x 0.60, measured under the AVX2 cap).
+  const rate = 237, end = 20 * MIN;
   assert.ok(evalSeconds(rate, 0, AVX2_COSTS) > evalSeconds(rate, 0, AVX512_COSTS));
   // The run that overran on AVX2 (2026-12-02): 13.4 min of training then 900 images per set. With its
   // own costs the demo trains 12 min and leaves InceptionV3 out rather than overrun.

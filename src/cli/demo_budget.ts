@@ -17,13 +17,20 @@ export interface EvalCosts {
   incv3Setup: number;
 }
 
-/** Measured on the AVX-512 development VM (Intel family 6 model 167): ~600 training img/s, InceptionV3 ~36 img/s. */
-export const AVX512_COSTS: EvalCosts = { fixed: 70_000, incv3Image: 18, incv3Setup: 18_000 };
+// The costs are in images of the demo's recipe. They were measured with batch 32; the recipe trains
+// batch 16 now, which moves fewer images per second on the same machine (32 px width 32, 2 threads,
+// median img/s: Intel family 6 model 167 native 363 vs 484 = 0.75; the same under
+// ONEDNN_MAX_CPU_ISA=AVX2 242 vs 401 = 0.60), so each set is scaled by its ratio, plus ~3 % for the
+// 63k extra fakes TSTR generates.
+
+/** Measured on the AVX-512 development VM (Intel family 6 model 167): ~600 batch-32 img/s, InceptionV3 ~36 img/s; x 0.75. */
+export const AVX512_COSTS: EvalCosts = { fixed: 54_000, incv3Image: 14, incv3Setup: 14_000 };
 /**
- * Measured on an AVX2-only AMD EPYC (Zen 3): ~395 training img/s, InceptionV3 ~6.9 img/s, the rest of
- * the evaluation 331 s (`npm run demo`, 2026-12-02). Setup scaled from the AVX-512 figure by the same ratio.
+ * Measured on an AVX2-only AMD EPYC (Zen 3): ~395 batch-32 img/s, InceptionV3 ~6.9 img/s, the rest of
+ * the evaluation 331 s (`npm run demo`, 2026-12-02). Setup scaled from the AVX-512 figure by the same
+ * ratio; x 0.60 for batch 16.
  */
-export const AVX2_COSTS: EvalCosts = { fixed: 131_000, incv3Image: 57, incv3Setup: 57_000 };
+export const AVX2_COSTS: EvalCosts = { fixed: 81_000, incv3Image: 34, incv3Setup: 34_000 };
 
 /** The costs for the ISA oneDNN reports (`info().isa`): AVX-512 or AMX, or anything less. */
 export function evalCostsFor(isa: string): EvalCosts {
@@ -44,7 +51,8 @@ export function evalSeconds(trainImgPerSec: number, incv3Samples: number, c: Eva
 /** InceptionV3 images per set that fit in `seconds` at this machine's speed: 0 (skip the space) when fewer than INCV3_MIN fit. */
 export function incv3SamplesFor(seconds: number, trainImgPerSec: number, c: EvalCosts = AVX512_COSTS): number {
   const left = (seconds * trainImgPerSec) / SLACK - c.fixed - c.incv3Setup;
-  const n = Math.floor(left / (3 * c.incv3Image));
+  // The epsilon: a time computed by evalSeconds for n images must buy n again despite rounding.
+  const n = Math.floor(left / (3 * c.incv3Image) + 1e-6);
   if (n < INCV3_MIN) return 0;
   return Math.min(INCV3_MAX, Math.floor(n / 100) * 100);
 }

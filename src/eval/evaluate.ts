@@ -23,6 +23,8 @@ export interface EvaluateOptions {
   seed?: number;
   /** Repetitions of seeded metrics (TSTR/TRTR) for mean ± std. */
   seeds?: number;
+  /** Synthetic images TSTR's classifier trains on, from a generator (default: as many as the real training set). */
+  tstrImages?: number;
   classifier?: ClassifierOptions;
   features?: FeatureOptions;
   onProgress?: (stage: string, done: number, total: number) => void;
@@ -47,7 +49,7 @@ export async function evaluate(o: EvaluateOptions): Promise<Report> {
   try {
     const syn = await openSynthetic(o.synthetic, { count: o.count ?? 10000, seed, onProgress: (d, t) => progress('generate', d, t) });
     opened.push(syn);
-    const { set: synthetic, runDir } = syn.value;
+    const { set: synthetic, runDir, sample } = syn.value;
     let train, test;
     if (o.real && o.realTest) {
       const shape = { size: synthetic.size, channels: synthetic.channels };
@@ -71,8 +73,9 @@ export async function evaluate(o: EvaluateOptions): Promise<Report> {
         classifier ??= trainClassifier(train, { seed: seed + 1, ...o.classifier, onProgress: (e) => progress("classifier on real train", e.done, e.total) });
         return classifier;
       },
+      ...(sample ? { syntheticSample: (n: number) => sample(n, (d, t) => progress('generate (for tstr)', d, t)) } : {}),
       progress,
-      options: { seeds: o.seeds ?? 1, classifier: o.classifier },
+      options: { seeds: o.seeds ?? 1, classifier: o.classifier, tstrImages: o.tstrImages },
       features: o.features,
     };
     mkdirSync(ctx.outDir, { recursive: true });
@@ -105,6 +108,11 @@ export async function evaluate(o: EvaluateOptions): Promise<Report> {
   }
 }
 
+function trainedOn(t: unknown): string {
+  const o = t as { synthetic?: number; real?: number } | undefined;
+  return o?.synthetic && o.real ? ` (classifiers trained on ${o.synthetic} synthetic / ${o.real} real images)` : '';
+}
+
 /** The figures a person reads first, one line each (CLI and demo). */
 export function headlines(report: Report): string[] {
   const o = (k: string) => (report[k] && typeof report[k] === 'object' ? (report[k] as Record<string, unknown>) : null);
@@ -118,7 +126,7 @@ export function headlines(report: Report): string[] {
     return runs && runs.length > 1 ? `${p(m!.accuracy)} ± ${(100 * (m!.std as number)).toFixed(1)}` : p(m?.accuracy);
   };
   const seeds = (tstr?.runs as number[] | undefined)?.length ?? 1;
-  if (tstr) lines.push(`TSTR ${acc(tstr)} vs TRTR ${acc(tstr.trtr as Record<string, unknown>)} (ratio ${n(tstr.ratio)}) on ${tstr.testImages} real held-out images${seeds > 1 ? `, ${seeds} seeds` : ''}`);
+  if (tstr) lines.push(`TSTR ${acc(tstr)} vs TRTR ${acc(tstr.trtr as Record<string, unknown>)} (ratio ${n(tstr.ratio)}) on ${tstr.testImages} real held-out images${trainedOn(tstr.trainImages)}${seeds > 1 ? `, ${seeds} seeds` : ''}`);
   const ag = o('agreement');
   if (ag) lines.push(`classifier agreement ${p(ag.agreement)} (the classifier's accuracy on real held-out images: ${p(ag.realTestAccuracy)})`);
   const ssim = o('ssim');

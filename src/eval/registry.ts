@@ -11,13 +11,18 @@ export interface EvalContext {
   /** Real images it never saw (the run's holdout, or --real-test). */
   test: ImageSet;
   synthetic: ImageSet;
+  /**
+   * `n` synthetic images, the first `synthetic.count` of them `synthetic`'s, when the synthetic side
+   * is a generator (absent for a folder of images: it has what it has).
+   */
+  syntheticSample?(n: number): ImageSet;
   seed: number;
   outDir: string;
   /** The fixed classifier trained on `train`, trained on first use and shared by every metric. */
   realClassifier(): Classifier;
   progress(stage: string, done: number, total: number): void;
   /** Report-wide settings metrics may read (e.g. TSTR repetitions). */
-  options?: { seeds?: number; classifier?: ClassifierOptions };
+  options?: { seeds?: number; classifier?: ClassifierOptions; tstrImages?: number };
   /** Feature-space sample sizes and batches (features.ts). */
   features?: FeatureOptions;
 }

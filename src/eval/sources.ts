@@ -28,7 +28,13 @@ export interface SyntheticOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export interface SyntheticSource { set: ImageSet; runDir: string | null; meta: GeneratorMeta | null }
+export interface SyntheticSource {
+  set: ImageSet;
+  runDir: string | null;
+  meta: GeneratorMeta | null;
+  /** From a generator: `n` images whose first `set.count` are `set`'s (image i comes from (seed, i)). */
+  sample: ((n: number, onProgress?: (done: number, total: number) => void) => ImageSet) | null;
+}
 
 export async function openSynthetic(spec: string, o: SyntheticOptions): Promise<Opened<SyntheticSource>> {
   const dir = resolve(spec);
@@ -45,13 +51,16 @@ export async function openSynthetic(spec: string, o: SyntheticOptions): Promise<
     const g = await loadGenerator(genDir);
     try {
       const set = generateSet(g, { count: o.count, seed: o.seed, onProgress: o.onProgress });
-      return { value: { set, runDir, meta: g.meta }, close: () => undefined };
-    } finally {
+      const sample = (n: number, onProgress?: (done: number, total: number) => void) =>
+        (n <= set.count ? set : generateSet(g, { count: n, seed: o.seed, onProgress }));
+      return { value: { set, runDir, meta: g.meta, sample }, close: () => g.model.dispose() };
+    } catch (e) {
       g.model.dispose();
+      throw e;
     }
   }
   const set = await openReal(spec, { size: o.size ?? 32, channels: o.channels ?? 3 }, 'synthetic');
-  return { value: { set: set.value, runDir: null, meta: null }, close: set.close };
+  return { value: { set: set.value, runDir: null, meta: null, sample: null }, close: set.close };
 }
 
 /** Every image of a folder or builtin, decoded (and cached) at the given size. */

@@ -53,6 +53,30 @@ test('TSTR matches TRTR when the synthetic set is fresh data of the same kind, a
   }
 });
 
+test('TSTR trains on as many synthetic images as there are real ones when a generator can make them', { skip: slow }, async () => {
+  const dir = tempDir('synthset-tstr-');
+  try {
+    const train = shapesSet(160, { seed: 1 }), test = shapesSet(40, { seed: 2 });
+    const asked: number[] = [];
+    const ctx = context(train, test, shapesSet(40, { seed: 3 }), dir.dir);
+    ctx.syntheticSample = (n) => {
+      asked.push(n);
+      return shapesSet(n, { seed: 3 });
+    };
+    const r = await runTstr(ctx);
+    assert.deepEqual(asked, [160]);
+    assert.deepEqual(r.trainImages, { synthetic: 160, real: 160 });
+    assert.match(headlines({ created: 'now', sets: {}, skipped: {}, seconds: {}, tstr: r }).join('\n'), /classifiers trained on 160 synthetic \/ 160 real images/);
+    // A smaller request than the set in hand keeps the set.
+    ctx.options = { ...ctx.options, tstrImages: 10 };
+    assert.deepEqual((await runTstr(ctx)).trainImages, { synthetic: 40, real: 160 });
+    assert.deepEqual(asked, [160]);
+    ctx.done();
+  } finally {
+    dir.done();
+  }
+});
+
 test('TSTR refuses a synthetic set whose classes differ from the real ones', async () => {
   const train = shapesSet(8);
   const ctx = context(train, train, { ...train, classes: ['w', 'x', 'y', 'z'] }, '/nonexistent');
