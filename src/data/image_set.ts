@@ -52,6 +52,24 @@ export function subset(set: ImageSet, indices: ArrayLike<number>, name = set.nam
   };
 }
 
+/** The images of `a` then those of `b` (same shape and classes), without copying either. */
+export function concatSets(a: ImageSet, b: ImageSet, name = a.name): ImageSet {
+  assertComparable(a, b);
+  if (!!a.labels !== !!b.labels) throw new Error(`${a.name} and ${b.name}: one is labelled and the other not, so they cannot be joined.`);
+  const labels = a.labels && b.labels ? new Int32Array(a.count + b.count) : null;
+  labels?.set(a.labels!);
+  labels?.set(b.labels!, a.count);
+  const px = a.size * a.size * a.channels;
+  return {
+    ...a, name, count: a.count + b.count, labels,
+    read(idx) {
+      const out = new Uint8Array(idx.length * px);
+      for (let i = 0; i < idx.length; i++) out.set(idx[i] < a.count ? a.read([idx[i]]) : b.read([idx[i] - a.count]), i * px);
+      return out;
+    },
+  };
+}
+
 /** Images as float32 [n, size, size, channels] in [-1, 1]. */
 export function imagesOf(set: ImageSet, indices: ArrayLike<number>): tf.Tensor4D {
   return imagesFromBytes<tf.Tensor4D>(set.read(indices), [indices.length, set.size, set.size, set.channels]);

@@ -25,6 +25,8 @@ export interface EvaluateOptions {
   seeds?: number;
   /** Synthetic images TSTR's classifier trains on, from a generator (default: as many as the real training set). */
   tstrImages?: number;
+  /** Also TSTR on the synthetic images the real-data classifier assigns to their class with p ≥ this (default 0.7; 0: off). */
+  tstrFilter?: number;
   classifier?: ClassifierOptions;
   features?: FeatureOptions;
   onProgress?: (stage: string, done: number, total: number) => void;
@@ -75,7 +77,7 @@ export async function evaluate(o: EvaluateOptions): Promise<Report> {
       },
       ...(sample ? { syntheticSample: (n: number) => sample(n, (d, t) => progress('generate (for tstr)', d, t)) } : {}),
       progress,
-      options: { seeds: o.seeds ?? 1, classifier: o.classifier, tstrImages: o.tstrImages },
+      options: { seeds: o.seeds ?? 1, classifier: o.classifier, tstrImages: o.tstrImages, tstrFilter: o.tstrFilter },
       features: o.features,
     };
     mkdirSync(ctx.outDir, { recursive: true });
@@ -127,6 +129,8 @@ export function headlines(report: Report): string[] {
   };
   const seeds = (tstr?.runs as number[] | undefined)?.length ?? 1;
   if (tstr) lines.push(`TSTR ${acc(tstr)} vs TRTR ${acc(tstr.trtr as Record<string, unknown>)} (ratio ${n(tstr.ratio)}) on ${tstr.testImages} real held-out images${trainedOn(tstr.trainImages)}${seeds > 1 ? `, ${seeds} seeds` : ''}`);
+  const f = tstr?.filtered as Record<string, unknown> | undefined;
+  if (f) lines.push(`TSTR on filtered synthetic ${acc(f)} (ratio ${n(f.ratio)}): ${f.trainImages} of ${f.candidates} generated images the real-data classifier gives their class with p ≥ ${f.threshold}`);
   const ag = o('agreement');
   if (ag) lines.push(`classifier agreement ${p(ag.agreement)} (the classifier's accuracy on real held-out images: ${p(ag.realTestAccuracy)})`);
   const ssim = o('ssim');

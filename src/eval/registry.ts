@@ -22,7 +22,7 @@ export interface EvalContext {
   realClassifier(): Classifier;
   progress(stage: string, done: number, total: number): void;
   /** Report-wide settings metrics may read (e.g. TSTR repetitions). */
-  options?: { seeds?: number; classifier?: ClassifierOptions; tstrImages?: number };
+  options?: { seeds?: number; classifier?: ClassifierOptions; tstrImages?: number; tstrFilter?: number };
   /** Feature-space sample sizes and batches (features.ts). */
   features?: FeatureOptions;
 }

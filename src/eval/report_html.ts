@@ -83,6 +83,8 @@ export async function reportHtml(report: Json, outDir: string, runDir: string | 
   const kid = obj(report.kid), fd = obj(report.fd);
   const head: [string, string][] = [];
   if (tstr) head.push(['TSTR accuracy (train on synthetic, test on real)', `${pct(tstr.accuracy)} (TRTR ${pct(obj(tstr.trtr)?.accuracy)}, ratio ${num(tstr.ratio, 3)})`]);
+  const filtered = obj(tstr?.filtered);
+  if (filtered) head.push([`TSTR on filtered synthetic (real-data classifier p ≥ ${filtered.threshold})`, `${pct(filtered.accuracy)} (ratio ${num(filtered.ratio, 3)}; ${filtered.trainImages} of ${filtered.candidates} generated images kept)`]);
   if (agreement) head.push(['Classifier agreement', `${pct(agreement.agreement)} (real-test accuracy ${pct(agreement.realTestAccuracy)})`]);
   if (ssim) head.push(['Mean SSIM to real images of the same class', num(ssim.mean, 3)]);
   for (const m of [kid, fd]) for (const k of Object.keys(m ?? {}).filter((x) => /^(KID|FD)_/.test(x))) head.push([k, cell(m![k])]);
@@ -101,7 +103,10 @@ export async function reportHtml(report: Json, outDir: string, runDir: string | 
     const trtr = obj(tstr.trtr);
     if (trtr?.confusion) parts.push(confusionSvg(trtr.confusion as number[][], classes, 'TRTR confusion (rows: true class)'));
     const per = obj(tstr.perClass) ?? {}, perReal = obj(trtr?.perClass) ?? {};
-    parts.push(`<table><tr><th>class</th><th>TSTR</th><th>TRTR</th></tr>${Object.keys(per).map((c) => `<tr><td>${esc(c)}</td><td>${pct(per[c])}</td><td>${pct(perReal[c])}</td></tr>`).join('')}</table>`);
+    const perF = obj(filtered?.perClass), keptF = obj(filtered?.keptPerClass);
+    const fCols = perF ? `<th>TSTR filtered</th><th>kept</th>` : '';
+    const fCells = (c: string) => (perF ? `<td>${pct(perF[c])}</td><td>${esc(String(keptF?.[c] ?? ''))}</td>` : '');
+    parts.push(`<table><tr><th>class</th><th>TSTR</th>${fCols}<th>TRTR</th></tr>${Object.keys(per).map((c) => `<tr><td>${esc(c)}</td><td>${pct(per[c])}</td>${fCells(c)}<td>${pct(perReal[c])}</td></tr>`).join('')}</table>`);
   }
   if (agreement) parts.push('<h2>Classifier agreement</h2>', confusionSvg(agreement.confusion as number[][], agreement.classes as string[], 'requested class (rows) vs class the real-data classifier sees'));
   for (const name of ['fd', 'kid', 'prdc']) {

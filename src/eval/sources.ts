@@ -11,7 +11,7 @@ import { exportRun } from '../io/export.js';
 import { generateSet, loadGenerator, type GeneratorMeta } from '../io/generator.js';
 import { openTrainData } from '../train/data.js';
 import { resumeConfig } from '../train/loop.js';
-import { cacheSet, type ImageSet } from '../data/image_set.js';
+import { cacheSet, concatSets, subset, type ImageSet } from '../data/image_set.js';
 
 export interface Opened<T> { value: T; close(): void }
 
@@ -51,8 +51,12 @@ export async function openSynthetic(spec: string, o: SyntheticOptions): Promise<
     const g = await loadGenerator(genDir);
     try {
       const set = generateSet(g, { count: o.count, seed: o.seed, onProgress: o.onProgress });
-      const sample = (n: number, onProgress?: (done: number, total: number) => void) =>
-        (n <= set.count ? set : generateSet(g, { count: n, seed: o.seed, onProgress }));
+      // Image i depends only on (seed, i): a larger sample generates only the images it lacks.
+      let have = set;
+      const sample = (n: number, onProgress?: (done: number, total: number) => void) => {
+        if (n > have.count) have = concatSets(have, generateSet(g, { count: n - have.count, first: have.count, seed: o.seed, onProgress }));
+        return n === have.count ? have : subset(have, Array.from({ length: n }, (_, i) => i));
+      };
       return { value: { set, runDir, meta: g.meta, sample }, close: () => g.model.dispose() };
     } catch (e) {
       g.model.dispose();

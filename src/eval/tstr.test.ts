@@ -19,7 +19,7 @@ const CLASSIFIER = { epochs: 8, width: 16, batchSize: 32 };
 function context(train: ImageSet, test: ImageSet, synthetic: ImageSet, outDir: string): EvalContext & { done(): void } {
   let c: Classifier | null = null;
   return {
-    train, test, synthetic, seed: 0, outDir, progress: () => undefined, options: { seeds: 1, classifier: CLASSIFIER },
+    train, test, synthetic, seed: 0, outDir, progress: () => undefined, options: { seeds: 1, classifier: CLASSIFIER, tstrFilter: 0 },
     realClassifier: () => (c ??= trainClassifier(train, { ...CLASSIFIER, seed: 1 })),
     done: () => c?.dispose(),
   };

@@ -9,11 +9,31 @@ import sharp from 'sharp';
 import { writeAtomic } from '../util/atomic.js';
 import { score, trainClassifier, type Scores } from './classifier.js';
 import { classNames } from './agreement.js';
+import { classifierFilter } from './filter.js';
 import { confusionSvg } from './plots.js';
 import type { ImageSet } from '../data/image_set.js';
 import { registerMetric, type EvalContext } from './registry.js';
 
 export interface TstrOptions { seeds: number }
+
+/** The seeds' selection: keep fakes the real-data classifier gives their own class with p ≥ 0.7. */
+export const TSTR_FILTER_DEFAULT = 0.7;
+
+/**
+ * TSTR once more on the synthetic images the real-data classifier agrees with (filter.ts), as many as
+ * the raw set: raw and filtered side by side say how much of the gap is images that do not look
+ * like their class. The filter sees the real training images only through that classifier.
+ */
+function runFiltered(ctx: EvalContext, want: number, threshold: number, seeds: number, trtr: number) {
+  const draw = (n: number) => (ctx.syntheticSample ? ctx.syntheticSample(n) : ctx.synthetic);
+  const f = classifierFilter(ctx.realClassifier(), draw, { threshold, want: Math.min(want, ctx.syntheticSample ? want : ctx.synthetic.count) });
+  const runs = Array.from({ length: seeds }, (_, s) => trainAndScore(ctx, f.set, ctx.seed + 1 + s, `tstr: classifier on filtered synthetic, seed ${s + 1}/${seeds}`));
+  const m = summary(runs, ctx.train.classes);
+  return {
+    accuracy: m.accuracy, std: m.std, runs: m.runs, ratio: trtr > 0 ? m.accuracy / trtr : null, perClass: m.perClass,
+    threshold, candidates: f.candidates, trainImages: f.set.count, keptPerClass: classNames(ctx.train.classes, f.keptPerClass), quota: f.quota,
+  };
+}
 
 function summary(runs: Scores[], classes: string[]) {
   const acc = runs.map((r) => r.accuracy);
@@ -42,6 +62,7 @@ export async function runTstr(ctx: EvalContext, o: TstrOptions = { seeds: 1 }) {
   // sees each image many times and learns the set's quirks (FMNIST cgan: 10k -> 60k images, +0.6
   // points of TSTR). The other metrics keep the smaller set.
   const want = ctx.options?.tstrImages ?? ctx.train.count;
+  const threshold = ctx.options?.tstrFilter ?? TSTR_FILTER_DEFAULT;
   const synthetic = ctx.syntheticSample && want > ctx.synthetic.count ? ctx.syntheticSample(want) : ctx.synthetic;
   const tstr: Scores[] = [], trtr: Scores[] = [];
   for (let s = 0; s < o.seeds; s++) {
@@ -51,10 +72,11 @@ export async function runTstr(ctx: EvalContext, o: TstrOptions = { seeds: 1 }) {
     trtr.push(s === 0 ? score(ctx.realClassifier(), ctx.test) : trainAndScore(ctx, ctx.train, seed, `trtr: classifier on real, ${of}`));
   }
   const t = summary(tstr, classes), r = summary(trtr, classes);
+  const filtered = threshold > 0 ? runFiltered(ctx, want, threshold, o.seeds, r.accuracy) : null;
   mkdirSync(ctx.outDir, { recursive: true });
   const png = await sharp(Buffer.from(confusionSvg(t.confusion, classes, 'TSTR: classifier trained on synthetic, tested on real'))).png().toBuffer();
   writeAtomic(join(ctx.outDir, 'confusion_tstr.png'), png);
-  return { ...t, trtr: r, ratio: r.accuracy > 0 ? t.accuracy / r.accuracy : null, classes, testImages: ctx.test.count, trainImages: { synthetic: synthetic.count, real: ctx.train.count }, confusionPng: 'confusion_tstr.png', seeds: o.seeds };
+  return { ...t, trtr: r, ratio: r.accuracy > 0 ? t.accuracy / r.accuracy : null, ...(filtered ? { filtered } : {}), classes, testImages: ctx.test.count, trainImages: { synthetic: synthetic.count, real: ctx.train.count }, confusionPng: 'confusion_tstr.png', seeds: o.seeds };
 }
 
 registerMetric({
