@@ -1,7 +1,7 @@
 // `synthset train`: parses flags into a training config, runs the loop, draws its progress.
 // Outside scripts depend on these flag names, on metrics.jsonl (one JSON object per logged step
 // with a numeric "step", the last line the last step trained) and on --resume continuing a run.
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { familyNames } from '../models/index.js';
 import { resolveConfig, resumeConfig, train, type StepEvent, type TrainConfigInput } from '../train/index.js';
 import { parseIntArg } from './data.js';
@@ -10,7 +10,24 @@ import { stopOnSignals } from './signals.js';
 
 interface TrainFlags {
   data?: string; dataA?: string; dataB?: string; preset?: 'cpu' | 'reference'; family?: string; size?: number; steps?: number; out?: string; config?: string; set: string[];
-  seed?: number; batchSize?: number; resume?: string; quiet?: boolean;
+  seed?: number; batchSize?: number; resume?: string; quiet?: boolean; dp?: TrainConfigInput['dp'];
+}
+
+const DP_KEYS = ['epsilon', 'delta', 'clip', 'noise'];
+
+/** `--dp epsilon=10,delta=1e-5[,clip=1][,noise=1.1]`. */
+export function parseDp(v: string): TrainConfigInput['dp'] {
+  const out: Record<string, number> = {};
+  for (const part of v.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const [k, val, ...rest] = part.split('=');
+    const n = Number(val);
+    if (rest.length || !DP_KEYS.includes(k) || val === undefined || val.trim() === '' || !Number.isFinite(n)) {
+      throw new InvalidArgumentError(`expected key=number pairs of ${DP_KEYS.join(', ')} separated by commas (e.g. epsilon=10,delta=1e-5), got "${part}".`);
+    }
+    out[k] = n;
+  }
+  if (out.epsilon === undefined || out.delta === undefined) throw new InvalidArgumentError('needs at least epsilon and delta, e.g. --dp epsilon=10,delta=1e-5.');
+  return out as TrainConfigInput['dp'];
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -67,7 +84,7 @@ export function trainProgress(quiet: boolean) {
   };
 }
 
-const RESUME_ONLY = ['data', 'dataA', 'dataB', 'preset', 'family', 'size', 'out', 'config', 'seed', 'batchSize'] as const;
+const RESUME_ONLY = ['data', 'dataA', 'dataB', 'preset', 'family', 'size', 'out', 'config', 'seed', 'batchSize', 'dp'] as const;
 
 export function registerTrainCommand(program: Command, engine: () => Promise<unknown>): Command {
   return program.command('train')
@@ -85,6 +102,7 @@ export function registerTrainCommand(program: Command, engine: () => Promise<unk
     .option('--seed <n>', 'run seed (weights, noise, data order)', parseIntArg(0))
     .option('--batch-size <n>', 'images per batch', parseIntArg(1))
     .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint up to --steps')
+    .option('--dp <settings>', 'differentially-private training (dcgan, cgan): epsilon=<ε>,delta=<δ>[,clip=<C, default 1>][,noise=<σ, default: solved for ε>]', parseDp)
     .option('--quiet', 'no progress bar (for CI); errors and the summary still print')
     .action(async (o: TrainFlags) => {
       let config;
@@ -98,7 +116,7 @@ export function registerTrainCommand(program: Command, engine: () => Promise<unk
         if (o.dataA && o.data) throw new Error('Give either --data or --data-a (domain A), not both.');
         if (o.dataA && !o.dataB) throw new Error('--data-a needs --data-b (domain B\'s folder).');
         const flags: TrainConfigInput = {
-          data: o.data ?? o.dataA, dataB: o.dataB, family: o.family, size: o.size as TrainConfigInput['size'], steps: o.steps, out: o.out, seed: o.seed, batchSize: o.batchSize,
+          data: o.data ?? o.dataA, dataB: o.dataB, family: o.family, size: o.size as TrainConfigInput['size'], steps: o.steps, out: o.out, seed: o.seed, batchSize: o.batchSize, dp: o.dp,
         };
         if (o.family && !familyNames().includes(o.family)) {
           throw new Error(`Unknown GAN family "${o.family}": use one of ${familyNames().join(', ')}.`);
@@ -130,6 +148,10 @@ export function registerTrainCommand(program: Command, engine: () => Promise<unk
       if (result.stopped === 'signal') {
         console.log(`stopped by ${stop.received()} at step ${result.step}; checkpoint saved. Continue with: synthset train --resume ${config.out} --steps ${config.steps}`);
         process.exitCode = stop.exitCode();
+        return;
+      }
+      if (result.stopped === 'budget') {
+        console.log(`privacy budget spent: trained ${config.family} to step ${result.step} of ${config.steps} in ${result.runDir} within ε = ${config.dp!.epsilon}, δ = ${config.dp!.delta} (a resume cannot train further on this budget)`);
         return;
       }
       console.log(`trained ${config.family} to step ${result.step} in ${result.runDir} (metrics.jsonl, samples/${result.gif ? ', samples.gif' : ''}, latest checkpoint)`);

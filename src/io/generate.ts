@@ -2,11 +2,11 @@
 // Image i depends only on (seed, i), so shards (contiguous index ranges) merge by copying and a
 // re-run rewrites identical bytes. Finished files are kept (each is written atomically), so an
 // interrupted run resumes; manifests are rebuilt from the indices at the end. PNG encoding runs on
-// sharp's threads while the next batch's forward pass runs on this one.
+// zlib's threads (png.ts) while the next batch's forward pass runs on this one.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import sharp from 'sharp';
+import { encodePng } from './png.js';
 import { syncDir, writeAtomic } from '../util/atomic.js';
 import { csvField } from '../util/text.js';
 import { checkClasses, generateBytes, loadGenerator, type LoadedGenerator } from './generator.js';
@@ -112,8 +112,7 @@ export async function generateFolder(o: GenerateFolderOptions): Promise<Generate
       await settle();
       inFlight = idx.length;
       pending = Promise.all(idx.map(async (i, j) => {
-        const png = await sharp(bytes.subarray(j * px, (j + 1) * px), { raw: { width: meta.size, height: meta.size, channels: meta.channels } })
-          .png({ compressionLevel: 6, adaptiveFiltering: false, palette: false }).toBuffer();
+        const png = await encodePng(bytes.subarray(j * px, (j + 1) * px), meta.size, meta.size, meta.channels);
         // Temp file + rename (a killed run never leaves a partial PNG); no fsync per image, which
         // would cost more than the encoding: the class folders are synced once per batch.
         const file = join(out, imageFile(nameOf(i), i, total));

@@ -2,10 +2,11 @@
 // names), how, for how long, and the evaluation and privacy figures of the run's newest report —
 // or a plain warning that it was never evaluated. Reports are found anywhere under the run dir,
 // since `synthset eval --out` may be any folder.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { TrainConfig } from '../train/config.js';
 import type { DataSummary } from '../run/data_summary.js';
+import { readMetrics } from '../run/metrics.js';
 import type { GeneratorMeta } from './generator.js';
 
 export interface FoundReport { file: string; mtimeMs: number; report: Record<string, unknown> }
@@ -48,6 +49,25 @@ function figures(result: unknown, prefix = '', depth = 1): string[] {
   return out;
 }
 
+/** What a private run's guarantee is, in numbers and in words. */
+function privacySection(cfg: TrainConfig, data: DataSummary, meta: GeneratorMeta, runDir?: string): string[] {
+  const dp = cfg.dp!;
+  const metrics = runDir && existsSync(join(runDir, 'metrics.jsonl')) ? readMetrics(join(runDir, 'metrics.jsonl')) : [];
+  const spent = metrics.filter((m) => m.step <= meta.step && typeof m.epsilon === 'number').at(-1)?.epsilon;
+  const ndis = typeof cfg.options.ndis === 'number' ? cfg.options.ndis : 1;
+  return ['## Differential privacy', '',
+    `Trained with differential privacy: **(ε = ${spent === undefined ? 'unknown (no metrics.jsonl)' : fmt(spent)}, δ = ${dp.delta})** spent of a budget of ε = ${dp.epsilon}.`, '',
+    '| | |', '|---|---|',
+    `| mechanism | DP-SGD on the discriminator's updates from real images (per-example clipping, Gaussian noise); the generator only ever sees the discriminator (post-processing) |`,
+    `| noise multiplier σ | ${dp.noise === undefined ? 'unknown' : fmt(dp.noise)} |`, `| clipping norm C | ${dp.clip} |`,
+    `| sampling | Poisson, q = ${fmt(cfg.batchSize / data.trainImages)} (batch ${cfg.batchSize} of ${data.trainImages} images) |`,
+    `| steps | ${meta.step} training steps, ${meta.step * ndis} private discriminator updates |`,
+    '| accountant | Rényi DP of the sampled Gaussian mechanism over Opacus\'s orders, converted to (ε, δ) as Opacus does |', '',
+    'What this protects: any one training image. Whether or not it was in the training set changes the probability of',
+    'obtaining this generator by at most a factor e^ε, except with probability δ. It does not hide what the images share',
+    '(their classes, typical shapes and colours), and it covers the generator only, not the evaluation figures below.', ''];
+}
+
 export interface CardInput { meta: GeneratorMeta; cfg: TrainConfig; data: DataSummary; report: FoundReport | null; version: string; runDir?: string }
 
 export function modelCard(c: CardInput): string {
@@ -71,7 +91,12 @@ export function modelCard(c: CardInput): string {
     `Family \`${cfg.family}\`, ${cfg.size} px, ${meta.step} of ${cfg.steps} steps, batch ${cfg.batchSize}, latent size ${cfg.zDim}, seed ${cfg.seed}; ` +
     `EMA ${cfg.ema ? `decay ${cfg.ema.decay} (these are the EMA weights)` : 'off'}; DiffAugment ${cfg.augment ? JSON.stringify(cfg.augment) : 'off'}; image pool ${cfg.pool ? JSON.stringify(cfg.pool) : 'off'}.`,
     '', '<details><summary>Full configuration</summary>', '', '```json', JSON.stringify({ ...cfg, out: undefined, cacheDir: undefined }, null, 2), '```', '', '</details>', '');
+  if (cfg.dp) lines.push(...privacySection(cfg, data, meta, c.runDir));
   lines.push('## Evaluation and privacy', '');
+  if (cfg.dp && report) {
+    lines.push('> **Outside the differential-privacy guarantee:** the figures below were computed from the private training images',
+      '> (classifiers trained on them, distances to them). Sharing them discloses more than the generator does.', '');
+  }
   if (!report) {
     lines.push('> **Warning: this generator has not been evaluated.** No report.json was found in the run.',
       '> Its usefulness (TSTR, FD/KID) and its privacy (membership inference, nearest-neighbour copies) are unknown:',

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { FusedAdamOptimizer, stopGradient } from '../engine/index.js';
 import { subSeed } from '../util/random.js';
 import { getLoss, isLossName, lossNames, type GanLoss } from '../losses/index.js';
-import type { FamilyContext, GanFamily, GanModel, StepContext, TrainBatch } from './family.js';
+import type { FamilyContext, GanFamily, GanModel, PrivateStep, StepContext, TrainBatch } from './family.js';
 import { adversarialUpdate, readStats, update, variablesOf, type Scalars, type Stat } from './step.js';
 import { buildDiscriminator, buildGenerator, discriminatorTakesLabel, type NetShape } from './dcgan_nets.js';
 
@@ -176,8 +176,71 @@ class Dcgan implements GanModel {
     return this.generator.apply(oneHot ? [z, oneHot] : z, { training: true }) as tf.Tensor4D;
   }
 
+  /** `n` one-hot labels drawn uniformly (a private run's fakes: never the private batch's labels). */
+  private uniformHot(n: number, seed: number): tf.Tensor2D | null {
+    if (!this.shape.numClasses) return null;
+    return tf.cast(tf.oneHot(tf.randomUniform([n], 0, this.shape.numClasses, 'int32', seed) as tf.Tensor1D, this.shape.numClasses), 'float32') as tf.Tensor2D;
+  }
+
+  /**
+   * A private D update: the real part of D's loss is DP-SGD over the examples (clipped, noised by the
+   * loop's mechanism), the fake part an ordinary gradient, since fakes hold no private data. The
+   * losses are sums of a real and a fake term, so a constant in the other slot isolates each.
+   */
+  private privateUpdateD(batch: TrainBatch, dp: PrivateStep, ctx: StepContext, seed: number): Scalars {
+    const fakeHot = this.uniformHot(dp.fakes, subSeed(seed, 5));
+    const fake = stopGradient(this.generate(dp.fakes, fakeHot, subSeed(seed, 0)));
+    let fakes: tf.Tensor4D, fh = fakeHot;
+    if (fakeHot && this.dTakesLabel) [fakes, fh] = unpackLabels(ctx.pool(packLabels(fake, fakeHot), subSeed(seed, 1)), fake.shape[1], fakeHot.shape[1]);
+    else fakes = ctx.pool(fake, subSeed(seed, 1));
+    const n = batch.real.shape[0];
+    const oneHot = n ? this.oneHot(batch) : null;
+    const real = n ? ctx.augment(batch.real, subSeed(seed, 2)) : null;
+    const none = tf.zeros([1, 1]);
+    const smoothing = { smoothing: this.opts.labelSmoothing };
+    const realLogits: tf.Tensor[] = [];
+    const priv = dp.gradients(this.dVars, n, (i) => {
+      const hot = oneHot ? (tf.slice(oneHot, [i, 0], [1, -1]) as tf.Tensor2D) : null;
+      const r = this.discriminate(tf.slice(real!, [i, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D, hot);
+      realLogits.push(tf.keep(tf.reshape(r.logit, [-1])));
+      return this.withAux(this.loss.d(r.logit, none, smoothing), r.cls, hot, () => undefined, 'dClass');
+    });
+    let fakeLogits = none;
+    const { value, grads } = tf.variableGrads(() => {
+      fakeLogits = tf.keep(this.discriminate(ctx.augment(fakes, subSeed(seed, 3)), fh).logit);
+      return this.loss.d(none, fakeLogits, smoothing);
+    }, this.dVars);
+    const total = Object.fromEntries(Object.keys(grads).map((k) => [k, tf.add(grads[k], priv.grads[k])]));
+    this.optimizers.d.applyGradients(total);
+    // For the log (the run dir's, not the release's): D's loss and score on this batch as a whole;
+    // an empty Poisson batch reports D's score of a zero logit.
+    const r = realLogits.length ? tf.concat(realLogits) : none;
+    const out = {
+      loss: tf.keep(this.loss.d(r, fakeLogits, smoothing)), dReal: tf.keep(this.score(r)), dFake: tf.keep(this.score(fakeLogits)), dClipped: tf.keep(priv.clippedShare),
+    };
+    tf.dispose([value, priv.loss, fakeLogits, ...realLogits, ...Object.values(grads), ...Object.values(priv.grads), ...Object.values(total)]);
+    return out;
+  }
+
+  private privateStep(batches: TrainBatch[], ctx: StepContext, dp: PrivateStep): Scalars {
+    let d: Scalars = {};
+    for (let i = 0; i < this.ndis; i++) {
+      tf.dispose(Object.values(d));
+      d = this.privateUpdateD(batches[i], dp, ctx, subSeed(ctx.seed, 10 + i));
+    }
+    const seed = subSeed(ctx.seed, 10 + this.ndis - 1);
+    const hot = this.uniformHot(dp.fakes, subSeed(seed, 6));
+    const { loss: lossG, ...gStats } = update({ opt: this.optimizers.g, vars: this.gVars }, (stat) => {
+      const out = this.discriminate(ctx.augment(this.generate(dp.fakes, hot, subSeed(seed, 7)), subSeed(seed, 4)), hot);
+      return this.withAux(this.loss.g(out.logit), out.cls, hot, stat, 'gClass');
+    });
+    const { loss: lossD, ...dStats } = d;
+    return { lossD, lossG, ...dStats, ...gStats };
+  }
+
   trainStep(batches: TrainBatch[], ctx: StepContext): Record<string, number> {
     if (batches.length !== this.ndis) throw new Error(`trainStep needs ${this.ndis} batches (ndis), got ${batches.length}.`);
+    if (ctx.dp) return readStats(() => this.privateStep(batches, ctx, ctx.dp!));
     return readStats(() => {
       for (let i = 0; i < this.ndis - 1; i++) {
         const seed = subSeed(ctx.seed, 10 + i);
@@ -212,6 +275,7 @@ export function dcganFamily(name: string, description: string, conditional: bool
     name,
     description,
     conditional,
+    private: true,
     defaults: { ...DCGAN_DEFAULTS },
     build(ctx: FamilyContext): GanModel {
       if (![32, 64, 128].includes(ctx.size)) throw new Error(`${name} builds 32, 64 or 128 px images, not ${ctx.size}.`);
@@ -221,6 +285,7 @@ export function dcganFamily(name: string, description: string, conditional: bool
         throw new Error(`${name} is conditional and needs labelled data with at least 2 classes; this data has ${ctx.numClasses}.`);
       }
       const opts = parseOptions(ctx.options);
+      if (ctx.private && opts.dBatchNorm) throw new Error(`${name}: a private run's D cannot use batch norm (it mixes the examples of a batch, so no single example's influence is bounded): set dBatchNorm=false.`);
       if (opts.aux > 0 && !conditional) throw new Error(`${name}: option "aux" (an auxiliary classifier) needs a conditional family such as cgan.`);
       if (opts.projection && !conditional) throw new Error(`${name}: option "projection" (class-conditional batch-norm and a projection head) needs a conditional family such as cgan.`);
       return new Dcgan({

@@ -26,6 +26,8 @@ export interface FamilyContext {
   options: Record<string, unknown>;
   /** Seed for weight initialisation. */
   seed: number;
+  /** Differentially-private training: the family must refuse what would break it (batch norm in D). */
+  private?: boolean;
 }
 
 export interface TrainBatch {
@@ -48,6 +50,23 @@ export interface StepContext {
    * fakes. `name` picks one of the model's `poolNames` (one pool per direction); default the main pool.
    */
   pool: (fake: tf.Tensor4D, seed: number, name?: string) => tf.Tensor4D;
+  /**
+   * A private run's step (families with `private: true`): the real batch is a Poisson sample of
+   * any size (0 included), D's update from it is DP-SGD with these settings, and fakes number
+   * `fakes` with labels drawn uniformly, never copied from the private batch.
+   */
+  dp?: PrivateStep;
+}
+
+/** What the loop hands a private family each step (the mechanism itself lives in privacy/). */
+export interface PrivateStep {
+  /** Fakes per D update (the expected batch size). */
+  fakes: number;
+  /**
+   * DP-SGD's noisy mean of the per-example gradients of `exampleLoss(i)`, i < n, each clipped;
+   * the caller owns the result.
+   */
+  gradients(vars: tf.Variable[], n: number, exampleLoss: (i: number) => tf.Scalar): { grads: tf.NamedTensorMap; loss: tf.Scalar; clippedShare: tf.Scalar };
 }
 
 export interface GanModel {
@@ -92,6 +111,8 @@ export interface GanFamily {
     directions: Direction[];
     sampleColumns(generator: tf.LayersModel, a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D[];
   };
+  /** Can train differentially privately (its trainStep honours StepContext.dp). */
+  private?: boolean;
   build(ctx: FamilyContext): GanModel;
 }
 

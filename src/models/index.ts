@@ -7,4 +7,4 @@ import './pix2pix.js';
 import './cyclegan.js';
 
 export { getFamily, familyNames, registerFamily, generatorInputs, dataKindOf } from './family.js';
-export type { GanFamily, GanModel, FamilyContext, StepContext, TrainBatch, DataKind, Direction, ImageSize } from './family.js';
+export type { GanFamily, GanModel, FamilyContext, StepContext, TrainBatch, PrivateStep, DataKind, Direction, ImageSize } from './family.js';

@@ -24,6 +24,8 @@ export interface LoopState {
   /** The cache key of the training data: resuming on changed data is refused. */
   dataHash: string;
   config: unknown;
+  /** A private run's secret and accountant (train/private.ts): the budget survives a resume. */
+  privacy?: unknown;
 }
 
 interface Entry { key: string; shape: number[]; dtype: 'float32' | 'int32'; offset: number; length: number }

@@ -58,6 +58,17 @@ export const configSchema = z.object({
   tensorCheckEvery: int(1).default(50),
   /** Sample grid columns (rows: one per class, or as many as columns when unconditional). */
   sampleCols: int(1).default(8),
+  /**
+   * Differentially-private training (privacy/): D's updates from real images are DP-SGD steps
+   * (per-example clipping to `clip`, Gaussian noise σ·clip, Poisson sampling at batchSize / N).
+   * `noise` (σ) is solved from epsilon, delta and the step count when absent, and saved.
+   */
+  dp: z.object({
+    epsilon: z.number().positive(),
+    delta: z.number().gt(0).lt(1),
+    clip: z.number().positive().default(1),
+    noise: z.number().positive().optional(),
+  }).strict().nullable().default(null),
   options: z.record(z.unknown()).default({}),
 }).strict();
 

@@ -22,6 +22,7 @@ import { jitter } from './jitter.js';
 import { mixSeed } from '../util/random.js';
 import { stepSeed } from './seed.js';
 import { generatorMeta, runSetup } from './setup.js';
+import { PrivateSession, privateSettings, type PrivateState } from './private.js';
 
 export interface StepEvent {
   step: number;
@@ -61,7 +62,8 @@ export interface TrainResult {
   runDir: string;
   /** Steps trained in total. */
   step: number;
-  stopped: 'done' | 'signal' | 'time';
+  /** `budget`: a private run's next step would have spent more than its ε. */
+  stopped: 'done' | 'signal' | 'time' | 'budget';
   metrics: string;
   gif: string | null;
 }
@@ -120,6 +122,8 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
   try {
     const summary = summarizeData(cfg, data);
     const { family, conditional, ctx } = runSetup(cfg, summary);
+    if (cfg.dp && !family.private) throw new TrainError(`Family ${cfg.family} cannot train privately (dp): use dcgan or cgan, whose D updates from real images are DP-SGD steps.`);
+    ctx.private = !!cfg.dp;
     for (const p of data.problems) cb.onNote?.(`skipped ${p.file}: ${p.reason}`);
     if (conditional && (!data.cache.labels || data.present.length < 2)) {
       throw new TrainError(`Family ${cfg.family} is conditional and needs labelled data with at least 2 classes; ${cfg.data} has ${data.cache.labels ? data.present.length : 'no'} class${data.present.length === 1 ? '' : 'es'} with training images.`);
@@ -163,6 +167,10 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
     } else {
       state = { step: 0, epoch: 0, position: 0, lrScale: 1, rolledBack: false, dataHash: data.hash, config: cfg };
     }
+    // σ is fixed at the start (solved for ε over the planned steps) and saved, so a resume to more
+    // steps runs into the budget instead of silently re-solving a smaller σ.
+    const priv = cfg.dp ? new PrivateSession(privateSettings(cfg, data.rows.length, m.ndis), state.privacy as PrivateState | undefined) : null;
+    if (priv && cfg.dp) cfg.dp.noise = priv.settings.noise;
     writeAtomic(join(runDir, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`);
     writeDataSummary(runDir, summary);
     applyLr(state.lrScale);
@@ -171,6 +179,7 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
     cb.onStart?.({ runDir, step: state.step, steps: cfg.steps, trainImages: data.rows.length, family: cfg.family, resumed: !!opts.resume });
 
     const save = async () => {
+      if (priv) state.privacy = priv.state();
       const dir = await saveCheckpoint(runDir, state, trainable, opts.saveHooks);
       cb.onCheckpoint?.({ step: state.step, dir });
     };
@@ -219,13 +228,18 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
         stopped = 'time';
         break;
       }
+      if (priv && !priv.canTake(m.ndis)) {
+        stopped = 'budget';
+        cb.onNote?.(`privacy budget: one more step would spend more than ε = ${priv.settings.epsilon} (δ = ${priv.settings.delta}); stopping at step ${state.step} with ε = ${priv.epsilon().toFixed(3)} spent.`);
+        break;
+      }
       const t0 = performance.now();
       const batchList: StreamBatch[] = [];
       let values: Record<string, number>;
       try {
-        for (let i = 0; i < m.ndis; i++) batchList.push(await stream.next());
         const step = state.step + 1;
-        const stepCtx: StepContext = { step, seed: stepSeed(cfg.seed, step), augment, pool: poolHook };
+        for (let i = 0; i < m.ndis; i++) batchList.push(priv ? priv.batch(data.cache, data.rows, step, i, conditional) : await stream.next());
+        const stepCtx: StepContext = { step, seed: stepSeed(cfg.seed, step), augment, pool: poolHook, ...(priv ? { dp: priv.step(step) } : {}) };
         if (cfg.jitter && data.kind !== 'images') {
           const jit = cfg.jitter;
           batchList.forEach((b, i) => {
@@ -243,6 +257,7 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
         }
         applyLr(state.lrScale * decayAt(step));
         values = m.trainStep(batchList, stepCtx);
+        priv?.took(m.ndis);
       } finally {
         for (const b of batchList) b.dispose();
       }
@@ -255,6 +270,7 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
         }
         await ck.restore(trainable);
         state = { ...ck.state, config: cfg, lrScale: ck.state.lrScale * 0.5, rolledBack: true };
+        priv?.rolledBack();
         applyLr(state.lrScale);
         await stream.close();
         stream = new BatchStream(data, cfg.batchSize, cfg.seed, conditional, state.epoch, state.position);
@@ -276,7 +292,7 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
       metrics.add(values, images, seconds);
       cb.onStep?.({ step: state.step, steps: cfg.steps, startStep, epoch: state.epoch, values, imgPerSec: seconds > 0 ? images / seconds : 0 });
       if (state.step % cfg.logEvery === 0 || state.step === cfg.steps) {
-        const rec = metrics.flush(state.step, { epoch: state.epoch });
+        const rec = metrics.flush(state.step, { epoch: state.epoch, ...(priv ? { epsilon: priv.epsilon() } : {}) });
         if (rec) log(rec);
       }
 
@@ -301,7 +317,7 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
     }
 
     if (metrics.pending) {
-      const rec = metrics.flush(state.step, { epoch: state.epoch });
+      const rec = metrics.flush(state.step, { epoch: state.epoch, ...(priv ? { epsilon: priv.epsilon() } : {}) });
       if (rec) log(rec);
     }
     if (lastSaved !== state.step || opts.resume) await save();
