@@ -118,8 +118,9 @@ export function registerDemoCommand(program: Command, engine: () => Promise<{ ba
       const incv3 = o.quick ? 0 : !Number.isFinite(endMs) || !trainRate ? INCV3_MAX : incv3SamplesFor((endMs - Date.now()) / 1000, trainRate, costs);
       say(`evaluating ${d.count} generated images against the real train split and holdout${o.quick ? '' : incv3 ? ` (InceptionV3 features of ${incv3} images per set)` : ' (no InceptionV3 features: the time budget does not cover them)'}`);
       const report = await withProgress('eval', o.quiet, (progress) => evaluate({
-        synthetic: runDir, out, count: d.count, seed: 0, classifier: d.images ? { images: d.images } : undefined,
-        // InceptionV3 sets up ~100 convolution shapes on first use (~30 s): not for the toy run.
+        synthetic: runDir, out, count: d.count, seed: 0, classifier: d.images ? { images: d.images } : undefined, tstrFilter: 0,
+        // No filtered TSTR: its minutes buy more as training (demo_budget.ts). InceptionV3 sets up
+        // ~100 convolution shapes on first use (~30 s): not for the toy run.
         features: incv3 ? { samples: { 'incv3-nsfwjs': incv3 } } : { spaces: ['domain'] },
         onProgress: (stage, doneN, total) => {
           // "privacy (pixel): synthetic → train" is timed as "privacy".

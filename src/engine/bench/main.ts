@@ -1,4 +1,4 @@
-// `npm run bench` [--json] [--quick] [--no-torch] [--no-cpu] [--no-bf16] [--profile] [--generate] [--busy]. With --json the last
+// `npm run bench` [--json] [--quick] [--no-torch] [--no-cpu] [--no-bf16] [--profile] [--generate] [--busy] [--dp]. With --json the last
 // stdout line is one JSON object (onednn_32, onednn_64, cpu_32, torch_32, torch_64, roof_32,
 // roof_64, tensors_growth; with --generate, generate rows). --quick: fewer steps, 32 px only, no cpu
 // run (what the demo shows). --generate: the generation rows only (bundle → PNG folder vs forward pass).
@@ -17,13 +17,23 @@ const opt = new Command('bench')
   .option('--profile', 'per-kernel wall time')
   .option('--generate', 'generation throughput at 32 and 64 px instead of the training rows')
   .option('--busy', 'only the shared-machine benchmark: speed beside a `yes` per OpenMP setting')
+  .option('--dp', 'only the cost of differentially-private training: a cgan step with and without DP-SGD')
   .parse(process.argv)
-  .opts<{ json?: boolean; quick?: boolean; torch: boolean; cpu: boolean; bf16: boolean; profile?: boolean; generate?: boolean; busy?: boolean }>();
+  .opts<{ json?: boolean; quick?: boolean; torch: boolean; cpu: boolean; bf16: boolean; profile?: boolean; generate?: boolean; busy?: boolean; dp?: boolean }>();
 
 if (opt.busy) {
   const { results, table } = runBusyBench(opt.quick ? { steps: 4, rounds: 2 } : {});
   console.log(table);
   if (opt.json) console.log(JSON.stringify(Object.fromEntries(results.map((r) => [r.variant, r.ratio]))));
+  process.exit(0);
+}
+
+if (opt.dp) {
+  const { benchDp, dpTable } = await import(['..', '..', 'train', 'bench_dp.js'].join('/'));
+  await initEngine();
+  const rows = benchDp(opt.quick ? { batches: [16], steps: 2 } : {});
+  console.log(dpTable(rows));
+  if (opt.json) console.log(JSON.stringify({ dp: rows }));
   process.exit(0);
 }
 
