@@ -81,7 +81,11 @@ export function registerDemoCommand(program: Command, engine: () => Promise<{ ba
         // Until the speed is known, stop at 60 % of the budget; from step 100 on, the deadline
         // follows the measured speed (the loop reads it before every step).
         const stop = stopOnSignals('saving a checkpoint; `npm run demo` again resumes');
-        const opts: TrainOptions = { resume: !!ck, signal: stop.signal, deadline: Number.isFinite(endMs) ? startMs + 0.6 * (endMs - startMs) : undefined };
+        // The step the deadline will stop at, for the LR schedule's end (updated with the speed).
+        let planned = cfg.steps;
+        const opts: TrainOptions = {
+          resume: !!ck, signal: stop.signal, deadline: Number.isFinite(endMs) ? startMs + 0.6 * (endMs - startMs) : undefined, plannedSteps: () => planned,
+        };
         const rate = new RateMeter(cfg.batchSize);
         clock.enter('training');
         let result;
@@ -91,7 +95,10 @@ export function registerDemoCommand(program: Command, engine: () => Promise<{ ba
             onStep: (e) => {
               bar.onStep(e);
               rate.step(e.step - e.startStep);
-              if (opts.deadline !== undefined && rate.imgPerSec) opts.deadline = trainingDeadline(endMs, startMs, rate.imgPerSec, costs);
+              if (opts.deadline !== undefined && rate.imgPerSec) {
+                opts.deadline = trainingDeadline(endMs, startMs, rate.imgPerSec, costs);
+                planned = Math.min(cfg.steps, e.step + Math.floor((Math.max(0, opts.deadline - Date.now()) / 1000) * rate.imgPerSec / cfg.batchSize));
+              }
             },
           }, opts);
         } finally {

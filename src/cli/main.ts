@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { initEngine, loadNative, nativeStatus } from '../engine/index.js';
 import { runBench } from '../engine/bench/run.js';
+import { registerCocoCommand } from './coco.js';
 import { registerDataCommands } from './data.js';
 import { printError } from './errors.js';
 import { registerDemoCommand } from './demo.js';
@@ -59,6 +60,7 @@ registerExportCommand(program, engine);
 registerGenerateCommand(program, engine);
 registerTranslateCommand(program, engine);
 registerServeCommand(program);
+registerCocoCommand(program);
 
 try {
   await program.parseAsync(process.argv);

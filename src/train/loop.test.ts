@@ -154,3 +154,12 @@ test('a family that leaks tensors fails with the growth named', async () => {
     /Tensor leak: the tensor count grew from \d+ after step 1 to \d+ after step 2 \(\+1, about 1\.0 per step\)/);
   assert.ok(existsSync(join(out, 'latest.json')));
 });
+
+test('LR decay ends at the planned last step of a time budget, not at a step count it will never reach', async () => {
+  const dir = join(runs.dir, 'planned');
+  await train(tinyConfig(data.dir, dir, { family: 'test-lr', steps: 10, lrDecay: 0.5, logEvery: 1 }), {}, { plannedSteps: () => 6 });
+  const lr = readMetrics(join(dir, 'metrics.jsonl')).map((r) => (r.lrD as number) / 2e-4);
+  // Constant to step 3 (half of 6), then linear towards 0 at step 7; past the plan it is re-planned at the current step.
+  const want = [1, 1, 1, 3 / 4, 2 / 4, 1 / 4, 1 - 4 / 5, 1 - 4 / 5, 1 - 5 / 6, 1 - 5 / 6];
+  lr.forEach((v, i) => assert.ok(Math.abs(v - want[i]) < 1e-9, `step ${i + 1}: LR scale ${v}, expected ${want[i]}`));
+});

@@ -56,6 +56,11 @@ export interface TrainOptions {
   deadline?: number;
   /** Test hooks into checkpoint writing. */
   saveHooks?: SaveHooks;
+  /**
+   * A time budget's forecast of the last step it will reach: the learning-rate decay (lrDecay)
+   * then ends there rather than at `steps`, which the budget would never reach.
+   */
+  plannedSteps?: () => number;
 }
 
 export interface TrainResult {
@@ -143,8 +148,9 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
     // Constant LR, then a linear fall towards 0 over the last (1 - lrDecay) of the steps.
     const decayAt = (step: number) => {
       if (cfg.lrDecay === null) return 1;
-      const start = Math.floor(cfg.lrDecay * cfg.steps);
-      return step <= start ? 1 : 1 - (step - start) / (cfg.steps - start + 1);
+      const steps = Math.min(cfg.steps, Math.max(step, Math.floor(opts.plannedSteps?.() ?? cfg.steps)));
+      const start = Math.floor(cfg.lrDecay * steps);
+      return step <= start ? 1 : 1 - (step - start) / (steps - start + 1);
     };
     const baseLr = Object.fromEntries(Object.entries(m.optimizers).map(([k, o]) => [k, (o as unknown as { learningRate?: number }).learningRate]));
     const applyLr = (scale: number) => {

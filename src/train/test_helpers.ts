@@ -49,12 +49,16 @@ function wrapDcgan(name: string, extra: Record<string, unknown>,
 }
 
 let registered = false;
-/** Registers `test-nan` (lossD NaN from step `nanFrom` while D's LR is above `nanAboveLr`) and `test-leak`. */
+/** Registers `test-nan` (lossD NaN from step `nanFrom` while D's LR is above `nanAboveLr`), `test-lr` and `test-leak`. */
 export function registerTestFamilies(): void {
   if (registered) return;
   registered = true;
   wrapDcgan('test-nan', { nanFrom: 3, nanAboveLr: 0 }, (m, v, c, o) => {
     if (c.step >= (o.nanFrom as number) && lrOf(m.optimizers.d) > (o.nanAboveLr as number)) v.lossD = NaN;
+  });
+  // Logs D's learning rate as the step saw it (after the loop's schedule applied it).
+  wrapDcgan('test-lr', {}, (m, v) => {
+    v.lrD = lrOf(m.optimizers.d);
   });
   wrapDcgan('test-leak', {}, () => {
     tf.scalar(1); // deliberately never disposed
