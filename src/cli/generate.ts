@@ -1,9 +1,11 @@
 // `synthset generate --bundle <b> --per-class N --seed s --out <dir> [--shard i/k|auto]`: a labelled
-// ImageFolder from a bundle. Ctrl-C / SIGTERM stop after the current batch; running the same
+// ImageFolder from a bundle; `synthset generate --labelmaps <run> --translate <run> --count N ...`:
+// images with class-index masks and a COCO file (io/labelled.ts). Ctrl-C / SIGTERM stop after the current batch; running the same
 // command again continues (finished files are kept) and a run over merged shard folders only
 // writes the full manifests.
 import type { Command } from 'commander';
 import { generateFolder, GENERATE_BATCH } from '../io/generate.js';
+import { generateLabelled, LABELLED_BATCH } from '../io/labelled.js';
 import { parseShard } from '../io/shard.js';
 import { withProgress } from './progress.js';
 
@@ -12,18 +14,35 @@ const intArg = (name: string) => (v: string) => {
   return Number(v);
 };
 
+interface Flags {
+  bundle?: string; perClass?: number; labelmaps?: string; translate?: string; count?: number;
+  seed: number; out: string; shard?: string; shards?: number; batchSize?: number; quiet?: boolean;
+}
+
 export function registerGenerateCommand(program: Command, engine: () => Promise<unknown>): Command {
   return program.command('generate')
-    .description('write a labelled synthetic ImageFolder <out>/<class>/<index>.png with manifest.csv and manifest.jsonl from a bundle')
-    .requiredOption('--bundle <dir>', 'a bundle made by synthset export --run <run> --out <bundle>')
-    .requiredOption('--per-class <n>', 'images per class', intArg('--per-class'))
+    .description('write a labelled synthetic ImageFolder <out>/<class>/<index>.png with manifest.csv and manifest.jsonl from a bundle; '
+      + 'or, with --labelmaps and --translate, <out>/images/<id>.png, <out>/masks/<id>.png (class indices) and <out>/annotations.json (COCO)')
+    .option('--bundle <dir>', 'a bundle made by synthset export --run <run> --out <bundle>')
+    .option('--per-class <n>', 'images per class (with --bundle)', intArg('--per-class'))
+    .option('--labelmaps <run>', 'a labelmap run: draws the label maps')
+    .option('--translate <run>', 'a pix2pix run trained on the same label maps: turns each map into its image')
+    .option('--count <n>', 'labelled images to make (with --labelmaps)', intArg('--count'))
     .option('--seed <s>', 'image i depends only on (seed, i)', intArg('--seed'), 0)
     .requiredOption('--out <dir>', 'output folder (re-running continues it)')
     .option('--shard <i/k|auto>', 'make only shard i of k (contiguous index ranges); auto: from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID')
     .option('--shards <k>', 'shard count for --shard auto where the scheduler does not tell it (Kubernetes)', intArg('--shards'))
-    .option('--batch-size <n>', 'images per forward pass (keep it the same for every shard of one set)', intArg('--batch-size'), GENERATE_BATCH)
+    .option('--batch-size <n>', `images per forward pass (keep it the same for every shard of one set; default ${GENERATE_BATCH}, ${LABELLED_BATCH} with --labelmaps)`, intArg('--batch-size'))
     .option('--quiet', 'no progress bar')
-    .action(async (o: { bundle: string; perClass: number; seed: number; out: string; shard?: string; shards?: number; batchSize: number; quiet?: boolean }) => {
+    .action(async (o: Flags) => {
+      const labelled = o.labelmaps !== undefined || o.translate !== undefined;
+      if (labelled) {
+        if (o.labelmaps === undefined || o.translate === undefined) throw new Error('--labelmaps and --translate go together: the label-map run draws the maps, the pix2pix run turns them into images.');
+        if (o.count === undefined) throw new Error('--labelmaps needs --count N: how many labelled images to make.');
+        if (o.bundle !== undefined || o.perClass !== undefined) throw new Error('--bundle/--per-class make an ImageFolder from a bundle; --labelmaps/--translate make labelled images: use one or the other.');
+      } else if (o.bundle === undefined || o.perClass === undefined) {
+        throw new Error('synthset generate needs --bundle <dir> --per-class N (an ImageFolder from a bundle), or --labelmaps <run> --translate <run> --count N (labelled images with masks and COCO annotations).');
+      }
       const shard = parseShard(o.shard, o.shards);
       await engine();
       const controller = new AbortController();
@@ -33,9 +52,24 @@ export function registerGenerateCommand(program: Command, engine: () => Promise<
       process.once('SIGTERM', handlers.SIGTERM);
       try {
         const label = shard.count > 1 ? `generate ${shard.index}/${shard.count}` : 'generate';
+        const onProgress = (p: { update(x: { done: number; total: number }): void }) => (done: number, total: number) => p.update({ done, total });
+        if (labelled) {
+          const r = await withProgress(label, o.quiet, (p) => generateLabelled({
+            labelmaps: o.labelmaps!, translate: o.translate!, count: o.count!, seed: o.seed, out: o.out, shard,
+            batchSize: o.batchSize ?? LABELLED_BATCH, signal: controller.signal, onProgress: onProgress(p),
+          }));
+          if (r.stopped) {
+            console.log(`stopped: ${r.kept + r.written} labelled images in ${r.out}; run the same command again to continue.`);
+            process.exitCode = 130;
+            return;
+          }
+          console.log(`labelled images: ${r.out}/images and masks (${r.written} written, ${r.kept} already there${shard.count > 1 ? `; shard ${shard.index}/${shard.count}` : ''})`);
+          console.log(`annotations: ${r.annotations}`);
+          return;
+        }
         const r = await withProgress(label, o.quiet, (p) => generateFolder({
-          bundle: o.bundle, perClass: o.perClass, seed: o.seed, out: o.out, shard, batchSize: o.batchSize, signal: controller.signal,
-          onProgress: (done, total) => p.update({ done, total }),
+          bundle: o.bundle!, perClass: o.perClass!, seed: o.seed, out: o.out, shard, batchSize: o.batchSize ?? GENERATE_BATCH, signal: controller.signal,
+          onProgress: onProgress(p),
         }));
         if (r.stopped) {
           console.log(`stopped: ${r.kept + r.written} images in ${r.out}; run the same command again to continue.`);

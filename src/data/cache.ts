@@ -69,8 +69,8 @@ function listOf(ds: Dataset, domain: 'A' | 'B'): ImageList {
 
 /** The content key: version, kind, domain, spec and every item's identity, size and mtime. */
 export function cacheKey(ds: Dataset, domain: 'A' | 'B' = 'A'): string {
-  const { size, channels, fit, background, maxPixels } = ds.spec;
   const list = listOf(ds, domain);
+  const { size, fit, background, maxPixels } = ds.spec, channels = list.channels ?? ds.spec.channels;
   return sha(JSON.stringify({ v: CACHE_VERSION, kind: ds.kind, domain, spec: { size, channels, fit, background, maxPixels } })
     + '\n' + sha(list.fingerprint()));
 }
@@ -215,7 +215,7 @@ export async function openCache(ds: Dataset, opts: CacheOptions = {}): Promise<I
   const list = listOf(ds, domain);
   const key = cacheKey(ds, domain);
   const dir = resolveCacheDir(list, opts.cacheDir);
-  const { size, channels, fit, background, maxPixels } = ds.spec;
+  const { size, fit, background, maxPixels } = ds.spec, channels = list.channels ?? ds.spec.channels;
   const base = join(dir, `${ds.kind}-${domain}-${size}px-${channels}c-${key.slice(0, 20)}`);
   const binFile = `${base}.bin`;
   const headerFile = `${base}.json`;
@@ -237,7 +237,7 @@ export async function openCache(ds: Dataset, opts: CacheOptions = {}): Promise<I
     const built = loadHeader(headerFile, binFile, key);
     if (built) return reuse(built);
     const rowBytes = size * size * channels;
-    const spec: ImageSpec = { ...ds.spec };
+    const spec: ImageSpec = { ...ds.spec, channels };
     const partial = `${binFile}.partial`;
     const journalFile = `${base}.partial.json`;
     const journal = loadJournal(journalFile, partial, key) ?? { key, next: 0, bytes: 0, items: [], problems: [] };

@@ -5,6 +5,7 @@ import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DataError, ProblemLog, type Problem } from './errors.js';
 import { checkSpec, decodeImage, DEFAULT_SPEC, type ImageSpec } from './image.js';
+import type { LabelMapInfo } from './label_classes.js';
 
 /** A folder path, two folder paths (unpaired), or a builtin name such as `fashion-mnist`. */
 export type Source = string | readonly string[];
@@ -25,6 +26,8 @@ export interface ImageList {
   decode(i: number, spec: ImageSpec): Promise<Uint8Array>;
   /** Everything that decides the decoded pixels besides the spec (paths, sizes, mtimes); hashed for the cache key. */
   fingerprint(): string;
+  /** Channels of every item whatever the spec asks (label maps: 1, a class index per pixel). */
+  channels?: 1;
 }
 
 export interface Dataset extends ImageList {
@@ -43,6 +46,8 @@ export interface Dataset extends ImageList {
   b: ImageList | null;
   /** For builtins: the index of each item inside its class file. */
   builtinIndices?: Int32Array;
+  /** For label-map data (domain A holds class indices): the classes and the one-hot width. */
+  labelMap?: LabelMapInfo;
 }
 
 export interface OpenOptions {

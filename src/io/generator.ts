@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '../layers/index.js';
-import type { BundleInput } from './manifest.js';
+import type { BundleInput, BundleOutput } from './manifest.js';
 import { writeAtomic } from '../util/atomic.js';
 import { memorySet, type ImageSet } from '../data/image_set.js';
 import { forward, latentInputs, toUint8 } from './sampling.js';
@@ -30,6 +30,8 @@ export interface GeneratorMeta {
    * in [-1, 1] with one output per direction (translate). Missing in generators saved before it: z.
    */
   input?: BundleInput;
+  /** Set when G draws label maps (class probabilities) rather than images; `classes` names them by index. */
+  output?: BundleOutput;
 }
 
 const MODEL = 'model.json';
@@ -105,7 +107,8 @@ export function checkClasses(meta: GeneratorMeta, classes: number[]): void {
 /** Generates images first..first+count-1 as an 8-bit labelled set (labels null when unconditional). */
 export function generateSet(g: LoadedGenerator, o: GenerateOptions): ImageSet {
   const { meta } = g;
-  if (meta.input?.kind === 'image') throw new Error(`${g.dir} is an image-to-image generator (${meta.family}): it translates images rather than sampling them; use \`synthset translate --run ${g.dir} --input <dir> --out <dir>\`.`);
+  if (meta.output) throw new Error(`${g.dir} draws label maps (${meta.family}), not images: pair it with a pix2pix run, \`synthset generate --labelmaps ${g.dir} --translate <pix2pix run> --count N --out <dir>\`.`);
+  if (meta.input?.kind === 'image' || meta.input?.kind === 'labelmap') throw new Error(`${g.dir} is an image-to-image generator (${meta.family}): it translates images rather than sampling them; use \`synthset translate --run ${g.dir} --input <dir> --out <dir>\`.`);
   const first = o.first ?? 0, seed = o.seed ?? 0, batch = o.batchSize ?? 256;
   if (!(Number.isInteger(o.count) && o.count >= 1)) throw new Error(`count must be a positive integer, got ${o.count}.`);
   const classes = o.classes ?? meta.present;

@@ -10,7 +10,8 @@ import { ProjectionHead } from '../layers/projection.js';
 
 export interface NetShape {
   size: 32 | 64 | 128;
-  channels: 1 | 3;
+  /** Image channels (1 or 3), or K for a discriminator of K-channel one-hot label maps. */
+  channels: number;
   zDim: number;
   /** 0 = unconditional. */
   numClasses: number;

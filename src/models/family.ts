@@ -8,10 +8,11 @@ export type ImageSize = 32 | 64 | 128 | 256;
 
 /**
  * What a family trains on: `images` (one list, labelled or not: z + class families), `paired`
- * (A/ and B/ with matching names: batch.real[i] with batch.b[i]) or `unpaired` (two independent
- * domains: batch.real from A, batch.b from B).
+ * (A/ and B/ with matching names: batch.real[i] with batch.b[i]; or a label-map dataset's (map,
+ * photo) pairs), `unpaired` (two independent domains: batch.real from A, batch.b from B) or
+ * `labelmaps` (the maps of a label-map dataset alone).
  */
-export type DataKind = 'images' | 'paired' | 'unpaired';
+export type DataKind = 'images' | 'paired' | 'unpaired' | 'labelmaps';
 
 /** Directions an image-to-image generator translates; output k of the generator is direction k. */
 export type Direction = 'AtoB' | 'BtoA';
@@ -21,6 +22,11 @@ export interface FamilyContext {
   channels: 1 | 3;
   /** 0 for unconditional data. Conditional families require >= 2. */
   numClasses: number;
+  /**
+   * Label-map data: K, the one-hot width of its maps (largest class index + 1). Domain A's batches
+   * then hold one channel of class indices in the byte mapping (models/label_maps.ts), not images.
+   */
+  labelClasses?: number;
   zDim: number;
   /** The family's own validated options (its `defaults` merged with the user's config). */
   options: Record<string, unknown>;

@@ -16,7 +16,16 @@ function convT(filters: number, kernelSize: number, seed: number, useBias: boole
   return tf.layers.conv2dTranspose({ filters, kernelSize, strides: 2, padding: 'same', useBias, kernelInitializer: init(seed) });
 }
 
-export interface UnetShape { size: number; channels: number; ngf: number; norm: Norm; dropout: number; seed: number }
+export interface UnetShape {
+  size: number;
+  /** Output channels, and input channels unless `inChannels` says otherwise (a K-channel one-hot map in). */
+  channels: number;
+  inChannels?: number;
+  ngf: number;
+  norm: Norm;
+  dropout: number;
+  seed: number;
+}
 
 /**
  * U-Net with log2(size) downsamplings to 1x1 (unet_256 at 256 px, unet_128 at 128): k4 s2
@@ -28,7 +37,7 @@ export function buildUnet(s: UnetShape): tf.LayersModel {
   if (!Number.isInteger(downs) || downs < 5) throw new Error(`U-Net needs a power-of-two size >= 32, got ${s.size}.`);
   const chans = Array.from({ length: downs }, (_, i) => s.ngf * Math.min(2 ** i, 8));
   let seed = s.seed;
-  const input = tf.input({ shape: [s.size, s.size, s.channels], name: 'image' });
+  const input = tf.input({ shape: [s.size, s.size, s.inChannels ?? s.channels], name: 'image' });
   const skips: T[] = [];
   let h: T = input;
   for (let i = 0; i < downs; i++) {

@@ -5,6 +5,7 @@ import './sngan.js';
 import './wgan_gp.js';
 import './pix2pix.js';
 import './cyclegan.js';
+import './labelmap.js';
 
 export { getFamily, familyNames, registerFamily, generatorInputs, dataKindOf } from './family.js';
 export type { GanFamily, GanModel, FamilyContext, StepContext, TrainBatch, PrivateStep, DataKind, Direction, ImageSize } from './family.js';

@@ -23,6 +23,8 @@ export interface DataSummary {
   labelled: boolean;
   /** Cache key of the decoded pixels. */
   hash: string;
+  /** Label-map data: K, the one-hot width of the maps (their class names are `classes`, by index). */
+  labelClasses?: number;
 }
 
 export const DATA_SUMMARY = 'data.json';

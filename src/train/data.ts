@@ -7,9 +7,11 @@ import { batches, epochOrder, type Batch } from '../data/batches.js';
 import { openCache, pairRows, type ImageCache } from '../data/cache.js';
 import { openDataset } from '../data/kinds/index.js';
 import { isBuiltin } from '../data/kinds/builtin.js';
+import { isLabelMapSource } from '../data/kinds/labelmap.js';
 import { loadSplit } from '../data/split.js';
 import { dataKindOf, getFamily, type DataKind, type TrainBatch } from '../models/index.js';
 import type { TrainConfig } from './config.js';
+import { markLabelMaps } from './jitter.js';
 import type { DataSummary } from '../run/data_summary.js';
 
 export interface TrainData {
@@ -31,6 +33,8 @@ export interface TrainData {
    * of the pairs whose A rows are the top-level `rows[i]` / `holdout[i]`. Unpaired: B's own split.
    */
   b: { cache: ImageCache; rows: number[]; holdout: number[] } | null;
+  /** Label-map data: K, the one-hot width of domain A's maps (one channel of class indices). */
+  labelClasses?: number;
   close(): void;
 }
 
@@ -57,11 +61,17 @@ export async function openTrainData(cfg: TrainConfig, onProgress?: (done: number
     throw new Error('The "limit" and "classes" settings apply to builtin datasets only; for a folder, train on a folder holding just the images you want.');
   }
   const kind = dataKindOf(getFamily(cfg.family));
-  if (kind !== 'images' && builtin) throw new Error(`Family ${cfg.family} trains on ${kind} image folders (A and B), not on ${cfg.data}.`);
-  const ds = await openDataset(sourceOf(cfg, kind), { size: cfg.size, channels }, kind === 'images' ? extra : { ...extra, kind });
+  if (kind !== 'images' && builtin) throw new Error(`Family ${cfg.family} trains on ${kind === 'labelmaps' ? 'label-map folders' : `${kind} image folders (A and B)`}, not on ${cfg.data}.`);
+  // A paired family on a label-map dataset learns map -> photo; a labelmaps family reads its maps alone.
+  const datasetKind = kind === 'labelmaps' || (kind === 'paired' && cfg.dataB === undefined && isLabelMapSource(cfg.data)) ? 'labelmap' : kind;
+  if (kind === 'labelmaps' && !isLabelMapSource(cfg.data)) {
+    throw new Error(`Family ${cfg.family} trains on label maps: ${cfg.data} should hold label/ (class-index PNG maps) and label_names.txt (or palette.txt).`);
+  }
+  const ds = await openDataset(sourceOf(cfg, kind === 'labelmaps' ? 'paired' : kind), { size: cfg.size, channels }, kind === 'images' ? extra : { ...extra, kind: datasetKind });
   const progress = onProgress && ((p: { done: number; total: number }) => onProgress(p.done, p.total));
   const cache = await openCache(ds, { cacheDir: cfg.cacheDir, onProgress: progress });
-  const cacheB = kind === 'images' ? null : await openCache(ds, { cacheDir: cfg.cacheDir, domain: 'B', onProgress: progress });
+  if (kind === 'paired' && !ds.b) throw new Error(`Family ${cfg.family} translates label maps into photos: ${cfg.data} has maps but no photo/ folder.`);
+  const cacheB = kind === 'images' || kind === 'labelmaps' ? null : await openCache(ds, { cacheDir: cfg.cacheDir, domain: 'B', onProgress: progress });
   const split = loadSplit(cache, { holdout: cfg.holdout, seed: cfg.splitSeed });
   let rows = split.train, holdout = split.holdout;
   let b: TrainData['b'] = null;
@@ -80,6 +90,7 @@ export async function openTrainData(cfg: TrainConfig, onProgress?: (done: number
   const hash = cacheB ? createHash('sha256').update(`${cache.key}\n${cacheB.key}`).digest('hex') : cache.key;
   return {
     cache, rows, holdout, classes: cache.classes, present, channels, hash, problems: ds.problems, kind, b,
+    ...(ds.labelMap ? { labelClasses: ds.labelMap.width } : {}),
     close: () => {
       cache.close();
       cacheB?.close();
@@ -146,7 +157,7 @@ export function summarizeData(cfg: TrainConfig, data: TrainData): DataSummary {
   return {
     format: 'synthset-data-summary', version: 1, source: cfg.data, classes: data.classes, present: data.present, counts,
     trainImages: data.rows.length, holdoutImages: data.holdout.length, channels: data.channels, size: cfg.size,
-    labelled: !!labels, hash: data.hash,
+    labelled: !!labels, hash: data.hash, ...(data.labelClasses ? { labelClasses: data.labelClasses } : {}),
   };
 }
 
@@ -159,7 +170,10 @@ export class BatchStream {
   private a: RowStream;
   private b: RowStream | null = null;
 
+  private readonly maps: boolean;
+
   constructor(data: TrainData, batchSize: number, seed: number, private labelled: boolean, epoch = 0, position = 0) {
+    this.maps = data.labelClasses !== undefined;
     if (data.kind === 'paired' && data.b) {
       const rowsB = data.b.rows;
       const ids = data.rows.map((_, i) => i);
@@ -184,6 +198,8 @@ export class BatchStream {
     const x = await this.a.next();
     const y = this.b ? await this.b.next() : null;
     if (!this.labelled && x.labels) x.labels.dispose();
+    // Label maps must not be interpolated by the loop's jitter.
+    if (this.maps) markLabelMaps(x.images);
     return {
       real: x.images, labels: this.labelled ? (x.labels as tf.Tensor1D) : null, b: y?.images ?? null,
       dispose: () => {

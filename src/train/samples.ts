@@ -8,6 +8,8 @@ import gifenc from 'gifenc';
 import sharp from 'sharp';
 import { writeAtomic } from '../util/atomic.js';
 import { generatorInputs } from '../models/family.js';
+import { argmaxMaps, paletteImages } from '../models/label_maps.js';
+import { labelMapClasses } from '../layers/index.js';
 import { mixSeed, normals } from '../util/random.js';
 import { SEED } from './seed.js';
 
@@ -51,10 +53,17 @@ export function gridPixels(images: tf.Tensor4D, rows: number, cols: number): { d
 const sampleName = (step: number) => `step-${String(step).padStart(7, '0')}.png`;
 const stepOf = (file: string) => Number(/^step-(\d+)\.png$/.exec(file)?.[1] ?? NaN);
 
-/** Renders one grid with `generator` and writes `<dir>/step-<step>.png`; returns the path. */
+/**
+ * Renders one grid with `generator` and writes `<dir>/step-<step>.png`; returns the path. A
+ * generator of label maps (a LabelSoftmax output) is drawn as its most likely classes in palette colours.
+ */
 export async function writeSampleGrid(dir: string, step: number, generator: tf.LayersModel,
   inputs: { z: tf.Tensor2D; oneHot: tf.Tensor2D | null }, layout: SampleLayout): Promise<string> {
-  const images = tf.tidy(() => generator.predict(generatorInputs(inputs.z, inputs.oneHot)) as tf.Tensor4D);
+  const k = labelMapClasses(generator);
+  const images = tf.tidy(() => {
+    const y = generator.predict(generatorInputs(inputs.z, inputs.oneHot)) as tf.Tensor4D;
+    return k ? paletteImages(argmaxMaps(y), k) : y;
+  });
   return writeGrid(dir, step, images, layout);
 }
 

@@ -10,7 +10,7 @@ import { SEED } from './seed.js';
 export interface RunSetup { family: GanFamily; conditional: boolean; ctx: FamilyContext }
 
 /** What the setup needs of the data: the saved summary, or an open TrainData's equivalent fields. */
-export type SetupData = Pick<DataSummary, 'classes' | 'present' | 'channels' | 'labelled'>;
+export type SetupData = Pick<DataSummary, 'classes' | 'present' | 'channels' | 'labelled' | 'labelClasses'>;
 
 export function runSetup(cfg: TrainConfig, data: SetupData): RunSetup {
   const family = getFamily(cfg.family);
@@ -19,16 +19,21 @@ export function runSetup(cfg: TrainConfig, data: SetupData): RunSetup {
   const ctx: FamilyContext = {
     size: cfg.size, channels: data.channels, numClasses: conditional ? data.classes.length : 0, zDim: cfg.zDim,
     options: cfg.options, seed: mixSeed(cfg.seed, SEED.init),
+    ...(data.labelClasses ? { labelClasses: data.labelClasses } : {}),
   };
   return { family, conditional, ctx };
 }
 
 export function generatorMeta(cfg: TrainConfig, data: SetupData, conditional: boolean, step: number, family: GanFamily): GeneratorMeta {
+  const k = data.labelClasses;
+  // A translator of label-map data takes the map as K one-hot channels; a z family on it draws maps.
   const input: GeneratorMeta['input'] = family.translate
-    ? { kind: 'image', size: cfg.size, channels: data.channels, directions: family.translate.directions }
+    ? k ? { kind: 'labelmap', size: cfg.size, classes: k, channels: data.channels, directions: family.translate.directions }
+      : { kind: 'image', size: cfg.size, channels: data.channels, directions: family.translate.directions }
     : { kind: 'latent', zDim: cfg.zDim, conditional, classes: conditional ? data.classes.length : 0 };
   return {
     format: 'synthset-generator', version: 1, family: cfg.family, size: cfg.size, channels: data.channels, zDim: cfg.zDim,
     classes: data.classes, conditional, present: conditional ? data.present : [], step, input,
+    ...(k && !family.translate ? { output: { kind: 'labelmap' as const, classes: k } } : {}),
   };
 }

@@ -26,28 +26,38 @@ function byStem(dir: string, log: ProblemLog): Map<string, string> {
   return out;
 }
 
-export async function openPaired(source: Source, ctx: KindContext): Promise<Dataset> {
-  if (typeof source !== 'string') throw new Error('The paired kind takes one folder holding A/ and B/.');
-  const root = requireFolder(source, 'dataset');
-  const dirA = requireFolder(join(root, 'A'), 'paired dataset: domain A (root/A)');
-  const dirB = requireFolder(join(root, 'B'), 'paired dataset: domain B (root/B)');
-  const a = byStem(dirA, ctx.log);
-  const b = byStem(dirB, ctx.log);
+/**
+ * The matched files of two folders, in name order; unmatched files are reported, naming the folder
+ * (`nameA`, `nameB`) their partner is missing from.
+ */
+export function openPairs(root: string, dirA: string, dirB: string, log: ProblemLog, nameA = 'A', nameB = 'B'): { filesA: string[]; filesB: string[] } {
+  const a = byStem(dirA, log);
+  const b = byStem(dirB, log);
   const filesA: string[] = [];
   const filesB: string[] = [];
+  const rel = (dir: string) => relative(root, dir) || dir;
   for (const [key, fa] of [...a].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) {
     const fb = b.get(key);
     if (!fb) {
-      ctx.log.add(new DataError(fa, 'no partner in B', `add B/${key}.<ext> or remove this file`), fa);
+      log.add(new DataError(fa, `no partner in ${nameB}`, `add ${rel(dirB)}/${key}.<ext> or remove this file`), fa);
       continue;
     }
     filesA.push(fa);
     filesB.push(fb);
   }
   for (const [key, fb] of b) {
-    if (!a.has(key)) ctx.log.add(new DataError(fb, 'no partner in A', `add A/${key}.<ext> or remove this file`), fb);
+    if (!a.has(key)) log.add(new DataError(fb, `no partner in ${nameA}`, `add ${rel(dirA)}/${key}.<ext> or remove this file`), fb);
   }
-  if (!filesA.length) throw new DataError(root, 'no matched pairs found', 'expected root/A/<name>.<ext> and root/B/<name>.<ext> with the same names');
+  if (!filesA.length) throw new DataError(root, 'no matched pairs found', `expected ${rel(dirA)}/<name>.<ext> and ${rel(dirB)}/<name>.<ext> with the same names`);
+  return { filesA, filesB };
+}
+
+export async function openPaired(source: Source, ctx: KindContext): Promise<Dataset> {
+  if (typeof source !== 'string') throw new Error('The paired kind takes one folder holding A/ and B/.');
+  const root = requireFolder(source, 'dataset');
+  const dirA = requireFolder(join(root, 'A'), 'paired dataset: domain A (root/A)');
+  const dirB = requireFolder(join(root, 'B'), 'paired dataset: domain B (root/B)');
+  const { filesA, filesB } = openPairs(root, dirA, dirB, ctx.log);
   const cache = folderCacheDir(root);
   const listA = fileList(filesA, null, cache, ctx.decoder);
   const listB = fileList(filesB, null, cache, ctx.decoder);

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { annotateMask, parseLabels, planClasses, type MaskAnnotation } from './index.js';
-import type { LabelMap } from './masks.js';
+import type { LabelMap } from '../../data/label_map.js';
 import { iou, segmentationMask } from './test_raster.js';
 
 const W = 40;

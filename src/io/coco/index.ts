@@ -9,11 +9,12 @@ import { DataError, ProblemLog } from '../../data/errors.js';
 import { listImages } from '../../data/scan.js';
 import { writeAtomic } from '../../util/atomic.js';
 import { hasHoles, labelComponents, regionBlocks, valueRegion, type Box } from './components.js';
-import { readLabelMap, valuesPresent, type LabelMap } from './masks.js';
+import { parseLabels, type LabelClass } from '../../data/label_classes.js';
+import { readLabelMap, valuesPresent, type LabelMap } from '../../data/label_map.js';
 import { regionPolygons } from './polygons.js';
 import { compressedRle } from './rle.js';
 
-export interface LabelClass { index: number; name: string }
+export { parseLabels, type LabelClass };
 
 export interface CocoAnnotation {
   id: number;
@@ -34,26 +35,6 @@ export interface CocoJson {
   images: CocoImage[];
   categories: CocoCategory[];
   annotations: CocoAnnotation[];
-}
-
-/** Reads a labels file: `<index> <name>` per line, further columns ignored; blank and `#` lines skipped. */
-export function parseLabels(text: string, file: string): LabelClass[] {
-  const out: LabelClass[] = [];
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  lines.forEach((raw, i) => {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) return;
-    const [idx, name] = line.split(/\s+/);
-    if (!/^\d+$/.test(idx) || !name || Number(idx) > 65535) {
-      throw new Error(`${file} line ${i + 1}: expected "<index> <name>" (a class index from 0 to 65535, then a name), got "${line}"`);
-    }
-    const index = Number(idx);
-    const twin = out.find((c) => c.index === index || c.name === name);
-    if (twin) throw new Error(`${file} line ${i + 1}: class ${twin.index === index ? `index ${index}` : `name "${name}"`} given twice`);
-    out.push({ index, name });
-  });
-  if (out.length === 0) throw new Error(`${file}: no classes (expected lines "<index> <name>")`);
-  return out;
 }
 
 export interface ClassPlan {
@@ -167,7 +148,13 @@ function byBaseName(dir: string, files: string[], what: string): Map<string, str
   return out;
 }
 
-const packageVersion = () => (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export const packageVersion = (): string => (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** The categories of a plan: every class but the background, by index; `category_id` is the class index. */
+export function categoriesOf(plan: ClassPlan): CocoCategory[] {
+  return plan.classes.filter((c) => c.index !== plan.background).sort((a, b) => a.index - b.index)
+    .map((c) => ({ id: c.index, name: c.name, supercategory: plan.stuff.has(c.index) ? 'stuff' : 'thing' }));
+}
 
 /** Builds the instances JSON for every image with a mask of the same base name, and writes it atomically. */
 export async function writeCoco(o: CocoOptions): Promise<CocoResult> {
@@ -192,8 +179,7 @@ export async function writeCoco(o: CocoOptions): Promise<CocoResult> {
   if (pairs.length === 0) {
     throw new Error(`no image in ${o.images} has a mask of the same base name in ${o.masks} (${images.size} images, ${masks.size} .png masks)`);
   }
-  const categories = plan.classes.filter((c) => c.index !== plan.background).sort((a, b) => a.index - b.index)
-    .map((c) => ({ id: c.index, name: c.name, supercategory: plan.stuff.has(c.index) ? 'stuff' : 'thing' }));
+  const categories = categoriesOf(plan);
   const json: CocoJson = {
     info: {
       description: `instances from the segmentation masks in ${o.masks} (synthset coco)`,

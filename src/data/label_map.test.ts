@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
-import { readLabelMap, valuesPresent } from './masks.js';
+import { readLabelMap, valuesPresent } from './label_map.js';
 
 const root = mkdtempSync(join(tmpdir(), 'synthset-masks-'));
 after(() => rmSync(root, { recursive: true, force: true }));

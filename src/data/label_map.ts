@@ -1,4 +1,5 @@
-// Reading a label map: one class index per pixel, exactly as stored. sharp (libvips) expands a
+// Label maps as class indices, exactly as stored; colour maps through a palette; resizing by nearest
+// neighbour only, since a blend of two class indices is a third class. sharp (libvips) expands a
 // palette PNG to its colours, so the indices of palette masks (the usual format of segmentation
 // datasets: CMP facades, Pascal VOC) would be lost, and it converts 16-bit grey through a colour
 // space; so PNG masks are decoded here from their own chunks (node:zlib and the five PNG filters):
@@ -148,4 +149,65 @@ export function valuesPresent(data: Uint8Array | Uint16Array): number[] {
   const out: number[] = [];
   for (let v = 0; v < seen.length; v++) if (seen[v]) out.push(v);
   return out;
+}
+
+/**
+ * A map centre-cropped to a square and resized to `size` x `size` by nearest neighbour, the same
+ * window as decodeImage's `crop` fit takes of its photo: every output value is a value of the map,
+ * never a blend of two classes.
+ */
+export function fitLabelMap(map: LabelMap, size: number): Uint8Array {
+  const { width: w, height: h, data } = map;
+  const m = Math.min(w, h), ox = (w - m) / 2, oy = (h - m) / 2, step = m / size;
+  const out = new Uint8Array(size * size);
+  for (let y = 0; y < size; y++) {
+    const sy = Math.min(h - 1, Math.floor(oy + (y + 0.5) * step));
+    for (let x = 0; x < size; x++) {
+      const v = data[sy * w + Math.min(w - 1, Math.floor(ox + (x + 0.5) * step))];
+      if (v > 255) throw new Error(`class index ${v} at (${x}, ${y}) of the resized map: label maps for training hold indices 0..255`);
+      out[y * size + x] = v;
+    }
+  }
+  return out;
+}
+
+/**
+ * A colour-coded map read as class indices through `palette` (index -> RGB): each pixel takes the
+ * class of the nearest palette colour when it is within `tolerance` (max channel difference; JPEG
+ * maps need some), and is a stray colour otherwise. Throws naming the file and the first strays.
+ */
+export async function readColourMap(file: string, palette: ReadonlyMap<number, readonly number[]>, tolerance = 0): Promise<LabelMap> {
+  let raw: { data: Buffer; info: sharp.OutputInfo };
+  try {
+    raw = await sharp(file).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  } catch (e) {
+    throw new Error(`${file}: cannot read the colour map (${(e as Error).message.split('\n')[0]})`);
+  }
+  const { data: src, info } = raw;
+  const entries = [...palette];
+  const n = info.width * info.height, ch = info.channels;
+  const data = new Uint16Array(n);
+  const memo = new Map<number, number>();
+  const stray = new Set<string>();
+  for (let i = 0; i < n; i++) {
+    const r = src[i * ch], g = src[i * ch + 1], b = src[i * ch + 2];
+    const key = (r << 16) | (g << 8) | b;
+    let cls = memo.get(key);
+    if (cls === undefined) {
+      let best = -1, bestD = Infinity;
+      for (const [k, c] of entries) {
+        const d = Math.max(Math.abs(c[0] - r), Math.abs(c[1] - g), Math.abs(c[2] - b));
+        if (d < bestD) [best, bestD] = [k, d];
+      }
+      cls = bestD <= tolerance ? best : -1;
+      memo.set(key, cls);
+    }
+    if (cls < 0) stray.add(`#${key.toString(16).padStart(6, '0')}`);
+    else data[i] = cls;
+  }
+  if (stray.size) {
+    const shown = [...stray].slice(0, 8).join(', ') + (stray.size > 8 ? `, … (${stray.size} colours)` : '');
+    throw new Error(`${file}: colours ${shown} are not in the palette (within ${tolerance} per channel): fix the map, add the colours to the palette file, or raise the tolerance`);
+  }
+  return { width: info.width, height: info.height, data };
 }
