@@ -25,8 +25,12 @@ export interface EvalCosts {
 // ONEDNN_MAX_CPU_ISA=AVX2 it took 3 more minutes (146k candidates for 63k kept at p >= 0.7, one more
 // classifier) for +1.0 point of TSTR (81.0 -> 82.0 %), less than those minutes of training buy.
 
-/** Measured on the AVX-512 development VM (Intel family 6 model 167): ~600 batch-32 img/s, InceptionV3 ~36 img/s; x 0.75. */
-export const AVX512_COSTS: EvalCosts = { fixed: 54_000, incv3Image: 14, incv3Setup: 14_000 };
+/**
+ * Measured on the AVX-512 development VM (Intel family 6 model 167), `npm run demo` 2026-12-03 with
+ * the batch-16 recipe at 214 img/s: the evaluation without InceptionV3 377 s (TSTR's 63k fakes
+ * included), InceptionV3 on 500 images per set 197 s.
+ */
+export const AVX512_COSTS: EvalCosts = { fixed: 73_000, incv3Image: 16, incv3Setup: 14_000 };
 /**
  * Measured on an AVX2-only AMD EPYC (Zen 3): ~395 batch-32 img/s, InceptionV3 ~6.9 img/s, the rest of
  * the evaluation 331 s (`npm run demo`, 2026-12-02). Setup scaled from the AVX-512 figure by the same
