@@ -68,6 +68,8 @@ export interface StepContext {
 export interface PrivateStep {
   /** Fakes per D update (the expected batch size). */
   fakes: number;
+  /** The per-example clipping norm C (the fake side's gradient is held to it too, for balance). */
+  clip: number;
   /**
    * DP-SGD's noisy mean of the per-example gradients of `exampleLoss(i)`, i < n, each clipped;
    * the caller owns the result.

@@ -22,7 +22,7 @@ export function benchDp(o: { batches?: number[]; width?: number; steps?: number 
     const labels = tf.tensor1d(Int32Array.from({ length: batch }, (_, i) => i % 10), 'int32');
     const ctx = (step: number, dp: boolean): StepContext => ({
       step, seed: step, augment: (x) => x, pool: (x) => x,
-      ...(dp ? { dp: { fakes: batch, gradients: (vars, n, loss) => privateGradients(vars, n, loss, { clip: 1, noiseMultiplier: 1, expectedBatch: batch, seed: step }) } } : {}),
+      ...(dp ? { dp: { fakes: batch, clip: 1, gradients: (vars, n, loss) => privateGradients(vars, n, loss, { clip: 1, noiseMultiplier: 1, expectedBatch: batch, seed: step }) } } : {}),
     });
     const time = (dp: boolean) => {
       const t: number[] = [];

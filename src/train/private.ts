@@ -94,6 +94,7 @@ export class PrivateSession {
     let call = 0;
     return {
       fakes: this.settings.expectedBatch,
+      clip: this.settings.clip,
       gradients: (vars, n, exampleLoss) => privateGradients(vars, n, exampleLoss, {
         clip: this.settings.clip, noiseMultiplier: this.settings.noise, expectedBatch: this.settings.expectedBatch, seed: this.seed('noise', step, call++),
       }),
