@@ -148,7 +148,8 @@ for (const [family, size, data, sets] of [
   ['pix2pix', 64, () => ({ data: join(t.dir, 'paired') }), ['batchSize=2', 'ngf=4', 'ndf=4']],
   ['cyclegan', 32, () => ({ data: join(t.dir, 'A'), dataB: join(t.dir, 'B') }), ['batchSize=2', 'ngf=4', 'ndf=4', 'blocks=1', 'pool={size: 3, p: 0.5}']],
 ] as const) {
-  test(`${family} resumes exactly (dropout, pools, jitter, LR decay)`, async () => {
+  // Exact resume is backend-independent loop logic; on the pure-JS backend this took 158 s (cyclegan).
+  test(`${family} resumes exactly (dropout, pools, jitter, LR decay)`, { skip: slow }, async () => {
     const a = runs(`${family}-straight`), b = runs(`${family}-crashed`);
     const all = [...sets, 'checkpointEvery=3', 'lrDecay=0.3', 'ema={decay: 0.9}'];
     await train(cfg(family, size, 6, a, data(), all));
