@@ -62,9 +62,24 @@ export function concatSets(a: ImageSet, b: ImageSet, name = a.name): ImageSet {
   const px = a.size * a.size * a.channels;
   return {
     ...a, name, count: a.count + b.count, labels,
+    // One read per side, not per image: a sample grown several times nests concatenations.
     read(idx) {
+      const inA: number[] = [], fromA: number[] = [], inB: number[] = [], fromB: number[] = [];
+      for (let i = 0; i < idx.length; i++) {
+        if (idx[i] < a.count) {
+          inA.push(idx[i]);
+          fromA.push(i);
+        } else {
+          inB.push(idx[i] - a.count);
+          fromB.push(i);
+        }
+      }
       const out = new Uint8Array(idx.length * px);
-      for (let i = 0; i < idx.length; i++) out.set(idx[i] < a.count ? a.read([idx[i]]) : b.read([idx[i] - a.count]), i * px);
+      for (const [set, rows, at] of [[a, inA, fromA], [b, inB, fromB]] as const) {
+        if (!rows.length) continue;
+        const bytes = set.read(rows);
+        at.forEach((o, j) => out.set(bytes.subarray(j * px, (j + 1) * px), o * px));
+      }
       return out;
     },
   };

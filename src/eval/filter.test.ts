@@ -8,7 +8,7 @@ import { runTstr } from './tstr.js';
 import { shapesSet } from './test_sets.js';
 import { headlines } from './evaluate.js';
 import { reportHtml } from './report_html.js';
-import type { ImageSet } from '../data/image_set.js';
+import { concatSets, type ImageSet } from '../data/image_set.js';
 
 const engine = await initEngine();
 const slow = engine.backend === 'cpu' ? 'pure-JS cpu backend is ~1000x slower than onednn' : false;
@@ -80,4 +80,16 @@ test('TSTR reports the filtered set beside the raw one, and filtering mislabelle
     (c as Classifier | null)?.dispose();
     dir.done();
   }
+});
+
+test('a joined set reads as its parts in order, also nested and for mixed index lists, and refuses mismatched parts', () => {
+  const a = shapesSet(5, { seed: 4 }), b = shapesSet(7, { seed: 5 }), c = shapesSet(3, { seed: 6 });
+  const ab = concatSets(concatSets(a, b), c);
+  assert.equal(ab.count, 15);
+  assert.deepEqual(Array.from(ab.labels!), [...a.labels!, ...b.labels!, ...c.labels!]);
+  const idx = [14, 0, 6, 4, 5, 12, 2];
+  const part = (i: number) => (i < 5 ? a.read([i]) : i < 12 ? b.read([i - 5]) : c.read([i - 12]));
+  assert.ok(Buffer.from(ab.read(idx)).equals(Buffer.concat(idx.map((i) => Buffer.from(part(i))))));
+  assert.throws(() => concatSets(a, shapesSet(2, { size: 8 })), /compare sets of one size/);
+  assert.throws(() => concatSets(a, { ...b, labels: null }), /one is labelled and the other not/);
 });

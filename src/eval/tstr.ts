@@ -26,7 +26,7 @@ export const TSTR_FILTER_DEFAULT = 0.7;
  */
 function runFiltered(ctx: EvalContext, want: number, threshold: number, seeds: number, trtr: number) {
   const draw = (n: number) => (ctx.syntheticSample ? ctx.syntheticSample(n) : ctx.synthetic);
-  const f = classifierFilter(ctx.realClassifier(), draw, { threshold, want: Math.min(want, ctx.syntheticSample ? want : ctx.synthetic.count) });
+  const f = classifierFilter(ctx.realClassifier(), draw, { threshold, want: ctx.syntheticSample ? want : Math.min(want, ctx.synthetic.count) });
   const runs = Array.from({ length: seeds }, (_, s) => trainAndScore(ctx, f.set, ctx.seed + 1 + s, `tstr: classifier on filtered synthetic, seed ${s + 1}/${seeds}`));
   const m = summary(runs, ctx.train.classes);
   return {

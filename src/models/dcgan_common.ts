@@ -153,14 +153,15 @@ class Dcgan implements GanModel {
    * One D update on `batch` against `fake`. The fakes reach D detached and through the pool; when
    * conditional, their labels travel with them (packLabels) so pooled fakes keep their own class.
    */
-  private updateD(batch: TrainBatch, fake: tf.Tensor4D, oneHot: tf.Tensor2D | null, ctx: StepContext, seed: number): Scalars {
-    let fakes: tf.Tensor4D, fakeHot = oneHot;
+  /** D's fakes through the pool, detached, with the labels they were drawn for. */
+  private pooled(fake: tf.Tensor4D, oneHot: tf.Tensor2D | null, ctx: StepContext, seed: number): [tf.Tensor4D, tf.Tensor2D | null] {
     // An AC-GAN D reads no label of a fake, so only a label-taking D needs them carried through the pool.
-    if (oneHot && this.dTakesLabel) {
-      [fakes, fakeHot] = unpackLabels(ctx.pool(packLabels(fake, oneHot), subSeed(seed, 1)), fake.shape[1], oneHot.shape[1]);
-    } else {
-      fakes = ctx.pool(stopGradient(fake), subSeed(seed, 1));
-    }
+    if (oneHot && this.dTakesLabel) return unpackLabels(ctx.pool(packLabels(fake, oneHot), subSeed(seed, 1)), fake.shape[1], oneHot.shape[1]);
+    return [ctx.pool(stopGradient(fake), subSeed(seed, 1)), oneHot];
+  }
+
+  private updateD(batch: TrainBatch, fake: tf.Tensor4D, oneHot: tf.Tensor2D | null, ctx: StepContext, seed: number): Scalars {
+    const [fakes, fakeHot] = this.pooled(fake, oneHot, ctx, seed);
     return update({ opt: this.optimizers.d, vars: this.dVars }, (stat) => {
       const r = this.discriminate(ctx.augment(batch.real, subSeed(seed, 2)), oneHot);
       const f = this.discriminate(ctx.augment(fakes, subSeed(seed, 3)), fakeHot);
@@ -189,10 +190,7 @@ class Dcgan implements GanModel {
    */
   private privateUpdateD(batch: TrainBatch, dp: PrivateStep, ctx: StepContext, seed: number): Scalars {
     const fakeHot = this.uniformHot(dp.fakes, subSeed(seed, 5));
-    const fake = stopGradient(this.generate(dp.fakes, fakeHot, subSeed(seed, 0)));
-    let fakes: tf.Tensor4D, fh = fakeHot;
-    if (fakeHot && this.dTakesLabel) [fakes, fh] = unpackLabels(ctx.pool(packLabels(fake, fakeHot), subSeed(seed, 1)), fake.shape[1], fakeHot.shape[1]);
-    else fakes = ctx.pool(fake, subSeed(seed, 1));
+    const [fakes, fh] = this.pooled(this.generate(dp.fakes, fakeHot, subSeed(seed, 0)), fakeHot, ctx, seed);
     const n = batch.real.shape[0];
     const oneHot = n ? this.oneHot(batch) : null;
     const real = n ? ctx.augment(batch.real, subSeed(seed, 2)) : null;

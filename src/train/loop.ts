@@ -214,6 +214,8 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
       cb.onSample?.({ step: state.step, file });
     };
 
+    // What every metrics line carries beside the family's values: the epoch, and a private run's ε spent.
+    const logExtra = () => ({ epoch: state.epoch, ...(priv ? { epsilon: priv.epsilon() } : {}) });
     const log = (rec: MetricsRecord) => {
       tb.scalars(rec.step, rec);
       cb.onLog?.(rec);
@@ -298,7 +300,7 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
       metrics.add(values, images, seconds);
       cb.onStep?.({ step: state.step, steps: cfg.steps, startStep, epoch: state.epoch, values, imgPerSec: seconds > 0 ? images / seconds : 0 });
       if (state.step % cfg.logEvery === 0 || state.step === cfg.steps) {
-        const rec = metrics.flush(state.step, { epoch: state.epoch, ...(priv ? { epsilon: priv.epsilon() } : {}) });
+        const rec = metrics.flush(state.step, logExtra());
         if (rec) log(rec);
       }
 
@@ -323,7 +325,7 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
     }
 
     if (metrics.pending) {
-      const rec = metrics.flush(state.step, { epoch: state.epoch, ...(priv ? { epsilon: priv.epsilon() } : {}) });
+      const rec = metrics.flush(state.step, logExtra());
       if (rec) log(rec);
     }
     if (lastSaved !== state.step || opts.resume) await save();
