@@ -27,7 +27,7 @@ after(async () => {
   t.done();
 });
 
-test('the page follows a live training run', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} not found (apt-get install chromium)`, timeout: 90_000 }, async () => {
+test('the page follows a live training run', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} not found (apt-get install chromium)`, timeout: 240_000 }, async () => {
   data = await tinyData();
   const runs = join(t.dir, 'runs');
   mkdirSync(runs);
@@ -51,24 +51,28 @@ test('the page follows a live training run', { skip: existsSync(CHROMIUM) ? fals
   page.on('request', (r) => {
     if (!r.url().startsWith(dash!.url)) foreign.push(r.url());
   });
+  // A failure says what the page and the training child said: CI machines can be slow and noisy,
+  // and a bare timeout tells nothing there.
+  const why = (err: unknown) => new Error(`${(err as Error).message}\npage problems: ${JSON.stringify(problems)}\ntraining exit: ${child?.exitCode}, stderr:\n${stderr.slice(-2000)}`);
+  const wait = <T>(p: Promise<T>) => p.catch((err: unknown) => { throw why(err); });
   await page.goto(dash.url);
-  await page.waitForSelector('#runs tbody tr[data-id="live"]', { timeout: 30_000 });
+  await wait(page.waitForSelector('#runs tbody tr[data-id="live"]', { timeout: 60_000 }));
   // The run is selected (newest) and has points and a grid.
   const points = () => page.$eval('#loss-chart', (el) => Number((el as HTMLElement).dataset.points ?? 0));
   const grid = () => page.$eval('#grid', (el) => (el as HTMLImageElement).dataset.step ?? '');
-  await page.waitForFunction(() => Number(document.getElementById('loss-chart')?.dataset.points ?? 0) > 0 && !!document.getElementById('grid')?.dataset.step, null, { timeout: 40_000 });
+  await wait(page.waitForFunction(() => Number(document.getElementById('loss-chart')?.dataset.points ?? 0) > 0 && !!document.getElementById('grid')?.dataset.step, null, { timeout: 60_000 }));
   const p0 = await points(), g0 = await grid();
-  await page.waitForFunction(([p, g]) => Number(document.getElementById('loss-chart')?.dataset.points ?? 0) > Number(p)
-    && (document.getElementById('grid') as HTMLImageElement).dataset.step !== g, [p0, g0], { timeout: 30_000 });
+  await wait(page.waitForFunction(([p, g]) => Number(document.getElementById('loss-chart')?.dataset.points ?? 0) > Number(p)
+    && (document.getElementById('grid') as HTMLImageElement).dataset.step !== g, [p0, g0], { timeout: 60_000 }));
   const p1 = await points(), g1 = await grid();
   assert.ok(p1 > p0, `points ${p0} -> ${p1}`);
   assert.notEqual(g1, g0);
   assert.ok(await page.$eval('#grid', (el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth > 0), 'the grid image loads');
-  assert.equal(await page.$eval('#runs tbody tr[data-id="live"] .state', (el) => el.textContent), 'running');
+  assert.equal(await page.$eval('#runs tbody tr[data-id="live"] .state', (el) => el.textContent), 'running', why(new Error('state')).message);
   assert.match(await page.$eval('#d-chart', (el) => el.textContent ?? ''), /D\(x\)/);
   // Overlay: tick the run, the overlay chart appears with its points.
   await page.click('#runs tbody tr[data-id="live"] input[type=checkbox]');
-  await page.waitForFunction(() => Number(document.getElementById('overlay-chart')?.dataset.points ?? 0) > 0, null, { timeout: 10_000 });
+  await wait(page.waitForFunction(() => Number(document.getElementById('overlay-chart')?.dataset.points ?? 0) > 0, null, { timeout: 30_000 }));
   if (process.env.SYNTHSET_SCREENSHOT) await page.screenshot({ path: process.env.SYNTHSET_SCREENSHOT, fullPage: true });
   assert.deepEqual(problems, [], 'no console errors');
   assert.deepEqual(foreign, [], 'no request leaves the synthset server');
