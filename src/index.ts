@@ -4,7 +4,8 @@
 import { initEngine as startEngine, type EngineInfo, type EngineOptions } from './engine/index.js';
 import { evaluate as evaluateCore, type EvaluateOptions, type Report } from './eval/index.js';
 import { exportBundle as exportCore, type ExportBundleResult } from './io/bundle.js';
-import { generateFolder, loadBundle as loadCore, type Bundle, type GenerateFolderOptions, type GenerateFolderResult } from './io/generate.js';
+import { loadBundle as loadCore, type Bundle, type GenerateFolderResult } from './io/generate.js';
+import { generate as generateCore, type GenerateOptions } from './eval/generate_scored.js';
 import { resolveConfig, type TrainConfig, type TrainConfigInput } from './train/config.js';
 import { resumeConfig, train as trainCore, type TrainCallbacks, type TrainOptions, type TrainResult } from './train/loop.js';
 
@@ -16,6 +17,7 @@ export { headlines, metricNames, type EvaluateOptions, type Report } from './eva
 export { parseShard, type Shard } from './io/shard.js';
 export type { BundleManifest, BundleInput, BundleFile } from './io/manifest.js';
 export type { Bundle, GenerateFolderOptions, GenerateFolderResult, ManifestRow } from './io/generate.js';
+export type { GenerateOptions } from './eval/generate_scored.js';
 export type { ExportBundleResult } from './io/bundle.js';
 export type { TrainCallbacks, TrainOptions, TrainResult, TrainConfig, TrainConfigInput };
 
@@ -64,10 +66,13 @@ export async function exportBundle(run: string, out: string): Promise<ExportBund
   return exportCore(run, out);
 }
 
-/** Writes `<out>/<class>/<index>.png` with manifest.csv/jsonl from a bundle (folder or loaded). */
-export async function generate(o: GenerateFolderOptions): Promise<GenerateFolderResult> {
+/**
+ * Writes `<out>/<class>/<index>.png` with manifest.csv/jsonl from a bundle (folder or loaded); with
+ * `scoreAgainst` (real images) each row also carries the image's mean SSIM to real images of its class.
+ */
+export async function generate(o: GenerateOptions): Promise<GenerateFolderResult> {
   await ready();
-  return generateFolder(o);
+  return generateCore(o);
 }
 
 /** Opens a bundle (model files checked against the manifest); call dispose() when done. */

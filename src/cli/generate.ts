@@ -4,7 +4,8 @@
 // command again continues (finished files are kept) and a run over merged shard folders only
 // writes the full manifests.
 import type { Command } from 'commander';
-import { generateFolder, GENERATE_BATCH } from '../io/generate.js';
+import { GENERATE_BATCH } from '../io/generate.js';
+import { generate } from '../eval/generate_scored.js';
 import { generateLabelled, LABELLED_BATCH } from '../io/labelled.js';
 import { parseShard } from '../io/shard.js';
 import { withProgress } from './progress.js';
@@ -16,7 +17,7 @@ const intArg = (name: string) => (v: string) => {
 
 interface Flags {
   bundle?: string; perClass?: number; labelmaps?: string; translate?: string; count?: number;
-  seed: number; out: string; shard?: string; shards?: number; batchSize?: number; quiet?: boolean;
+  seed: number; out: string; shard?: string; shards?: number; batchSize?: number; quiet?: boolean; score?: string; scorePerClass?: number;
 }
 
 export function registerGenerateCommand(program: Command, engine: () => Promise<unknown>): Command {
@@ -33,6 +34,8 @@ export function registerGenerateCommand(program: Command, engine: () => Promise<
     .option('--shard <i/k|auto>', 'make only shard i of k (contiguous index ranges); auto: from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID')
     .option('--shards <k>', 'shard count for --shard auto where the scheduler does not tell it (Kubernetes)', intArg('--shards'))
     .option('--batch-size <n>', `images per forward pass (keep it the same for every shard of one set; default ${GENERATE_BATCH}, ${LABELLED_BATCH} with --labelmaps)`, intArg('--batch-size'))
+    .option('--score <real>', 'real images (ImageFolder or builtin:…) to score each image against: its mean SSIM to real images of its class, as column ssim of the manifests (with --bundle)')
+    .option('--score-per-class <n>', 'real images sampled per class for --score (default 100)', intArg('--score-per-class'))
     .option('--quiet', 'no progress bar')
     .action(async (o: Flags) => {
       const labelled = o.labelmaps !== undefined || o.translate !== undefined;
@@ -40,6 +43,7 @@ export function registerGenerateCommand(program: Command, engine: () => Promise<
         if (o.labelmaps === undefined || o.translate === undefined) throw new Error('--labelmaps and --translate go together: the label-map run draws the maps, the pix2pix run turns them into images.');
         if (o.count === undefined) throw new Error('--labelmaps needs --count N: how many labelled images to make.');
         if (o.bundle !== undefined || o.perClass !== undefined) throw new Error('--bundle/--per-class make an ImageFolder from a bundle; --labelmaps/--translate make labelled images: use one or the other.');
+        if (o.score !== undefined) throw new Error('--score scores the images of a --bundle against real ones; labelled images from --labelmaps are not scored.');
       } else if (o.bundle === undefined || o.perClass === undefined) {
         throw new Error('synthset generate needs --bundle <dir> --per-class N (an ImageFolder from a bundle), or --labelmaps <run> --translate <run> --count N (labelled images with masks and COCO annotations).');
       }
@@ -52,7 +56,7 @@ export function registerGenerateCommand(program: Command, engine: () => Promise<
       process.once('SIGTERM', handlers.SIGTERM);
       try {
         const label = shard.count > 1 ? `generate ${shard.index}/${shard.count}` : 'generate';
-        const onProgress = (p: { update(x: { done: number; total: number }): void }) => (done: number, total: number) => p.update({ done, total });
+        const onProgress = (p: { update(x: { stage?: string; done: number; total: number }): void }) => (done: number, total: number, stage?: string) => p.update({ stage: stage === 'score' ? 'ssim score' : label, done, total });
         if (labelled) {
           const r = await withProgress(label, o.quiet, (p) => generateLabelled({
             labelmaps: o.labelmaps!, translate: o.translate!, count: o.count!, seed: o.seed, out: o.out, shard,
@@ -67,9 +71,10 @@ export function registerGenerateCommand(program: Command, engine: () => Promise<
           console.log(`annotations: ${r.annotations}`);
           return;
         }
-        const r = await withProgress(label, o.quiet, (p) => generateFolder({
+        if (o.scorePerClass !== undefined && o.score === undefined) throw new Error('--score-per-class goes with --score <real images>.');
+        const r = await withProgress(label, o.quiet, (p) => generate({
           bundle: o.bundle!, perClass: o.perClass!, seed: o.seed, out: o.out, shard, batchSize: o.batchSize ?? GENERATE_BATCH, signal: controller.signal,
-          onProgress: onProgress(p),
+          onProgress: onProgress(p), scoreAgainst: o.score, scorePerClass: o.scorePerClass,
         }));
         if (r.stopped) {
           console.log(`stopped: ${r.kept + r.written} images in ${r.out}; run the same command again to continue.`);

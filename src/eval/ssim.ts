@@ -21,6 +21,7 @@ import { OneDnnBackend } from '../engine/backend.js';
 import { rng } from '../util/random.js';
 import { csvField } from '../util/text.js';
 import { assertComparable, type ImageSet } from '../data/image_set.js';
+import type { ImageScorer } from '../io/generate.js';
 import { registerMetric } from './registry.js';
 
 export const SSIM_PARAMS = { window: 11, sigma: 1.5, k1: 0.01, k2: 0.03, L: 255 } as const;
@@ -376,3 +377,8 @@ registerMetric({
     };
   },
 });
+
+/** For `generate --score <real>`: each image's mean SSIM to real images of its class (image i's score depends on it alone). */
+export function ssimScorer(real: ImageSet, opts: Omit<MeanSsimOptions, 'onProgress'> = {}): ImageScorer {
+  return { name: 'ssim', score: (set, onProgress) => meanSsimToReal(set, real, { ...opts, onProgress }) };
+}

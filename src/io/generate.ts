@@ -6,6 +6,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import sharp from 'sharp';
+import { memorySet, type ImageSet } from '../data/image_set.js';
 import { encodePng } from './png.js';
 import { syncDir, writeAtomic } from '../util/atomic.js';
 import { csvField } from '../util/text.js';
@@ -45,12 +47,24 @@ export interface GenerateFolderOptions {
   out: string;
   shard?: Shard;
   batchSize?: number;
-  onProgress?: (done: number, total: number) => void;
+  /** Images done of the shard; with `score`, a second pass (stage 'score') counts the scored ones. */
+  onProgress?: (done: number, total: number, stage?: 'generate' | 'score') => void;
   /** Stops after the current batch (finished files stay; a re-run continues). */
   signal?: AbortSignal;
+  /**
+   * Scores every image of the shard once all are written (kept ones too, read back from their PNGs,
+   * so a resumed or merged folder scores what is on disk); the scores join the manifests as column
+   * `name`. The score of image i must depend on that image alone (eval/ssim.ts: ssimScorer).
+   */
+  score?: ImageScorer;
 }
 
-export interface ManifestRow { file: string; class: string; classId: number; seed: number; index: number }
+export interface ImageScorer {
+  name: string;
+  score(set: ImageSet, onProgress?: (done: number, total: number) => void): Float32Array;
+}
+
+export interface ManifestRow { file: string; class: string; classId: number; seed: number; index: number; [score: string]: string | number }
 
 export interface GenerateFolderResult {
   out: string; total: number; written: number; kept: number; shard: Shard; manifests: string[]; stopped: boolean;
@@ -123,8 +137,15 @@ export async function generateFolder(o: GenerateFolderOptions): Promise<Generate
     await settle();
     const written = done - kept;
     if (stopped) return { out, total, written, kept, shard, manifests: [], stopped };
+    if (o.score) {
+      const set = await readBack(out, rows, meta.size, meta.channels, meta.conditional ? meta.classes : []);
+      const scores = o.score.score(set, o.onProgress && ((d, t) => o.onProgress!(d, t, 'score')));
+      rows.forEach((r, j) => { r[o.score!.name] = Number(scores[j].toFixed(6)); });
+    }
     const base = shard.count === 1 ? 'manifest' : `manifest.shard-${pad(shard.index, shard.count)}-of-${pad(shard.count, shard.count)}`;
-    const csv = `file,class,class_id,seed,index\n${rows.map((r) => [csvField(r.file), csvField(r.class), r.classId, r.seed, r.index].join(',')).join('\n')}\n`;
+    const extra = o.score ? [o.score.name] : [];
+    const head = ['file', 'class', 'class_id', 'seed', 'index', ...extra].join(',');
+    const csv = `${head}\n${rows.map((r) => [csvField(r.file), csvField(r.class), r.classId, r.seed, r.index, ...extra.map((k) => r[k])].join(',')).join('\n')}\n`;
     const jsonl = rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
     writeAtomic(join(out, `${base}.csv`), csv);
     writeAtomic(join(out, `${base}.jsonl`), jsonl);
@@ -132,6 +153,20 @@ export async function generateFolder(o: GenerateFolderOptions): Promise<Generate
   } finally {
     if (typeof o.bundle === 'string') bundle.dispose();
   }
+}
+
+/** The shard's images as written, in row order, labelled by class id (none for an unconditional set). */
+async function readBack(out: string, rows: ManifestRow[], size: number, channels: 1 | 3, classes: string[]): Promise<ImageSet> {
+  const px = size * size * channels;
+  const bytes = new Uint8Array(rows.length * px);
+  for (let j = 0; j < rows.length; j++) {
+    const file = join(out, rows[j].file);
+    const { data, info } = await sharp(file).raw().toBuffer({ resolveWithObject: true });
+    if (data.length !== px) throw new Error(`${file}: ${info.width}x${info.height}x${info.channels}, not the bundle's ${size}x${size}x${channels}: the folder holds a file this generator did not write; delete it and run again.`);
+    bytes.set(data, j * px);
+  }
+  const labels = classes.length ? Int32Array.from(rows, (r) => r.classId) : null;
+  return memorySet({ name: `generated images in ${out}`, size, channels, classes, labels, bytes });
 }
 
 const pad = (n: number, count: number) => String(n).padStart(Math.max(4, String(count).length), '0');
