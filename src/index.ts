@@ -6,8 +6,8 @@ import { evaluate as evaluateCore, type EvaluateOptions, type Report } from './e
 import { exportBundle as exportCore, type ExportBundleResult } from './io/bundle.js';
 import { loadBundle as loadCore, type Bundle, type GenerateFolderResult } from './io/generate.js';
 import { generate as generateCore, type GenerateOptions } from './eval/generate_scored.js';
-import { resolveConfig, type TrainConfig, type TrainConfigInput } from './train/config.js';
-import { resumeConfig, train as trainCore, type TrainCallbacks, type TrainOptions, type TrainResult } from './train/loop.js';
+import { resolveConfig, type TrainConfig, type TrainConfigInput, resumeConfig } from './run/config.js';
+import { train as trainCore, type TrainCallbacks, type TrainOptions, type TrainResult } from './train/loop.js';
 
 export { loadNative, nativeStatus, batchNormTrain, FusedAdamOptimizer } from './engine/index.js';
 export type { BackendName, EngineInfo, EngineOptions } from './engine/index.js';

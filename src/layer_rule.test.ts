@@ -18,7 +18,10 @@ test('a forbidden import between parts is a lint error naming the rule; allowed 
   assert.equal((await errors('src/engine/ops/planted.ts', "import { x } from '../../data/cache.js';\nexport const y = x;\n")).length, 1, 'nested folders too');
   assert.equal((await errors('src/data/planted.ts', "import { x } from '../models/index.js';\nexport const y = x;\n")).length, 1, 'data knowing models');
   assert.equal((await errors('src/train/planted.ts', "import { x } from '../cli/progress.js';\nexport const y = x;\n")).length, 1, 'the loop importing a face');
-  assert.equal((await errors('src/io/export.ts', "import { x } from '../eval/index.js';\nexport const y = x;\n")).length, 1, 'a known exception allows only its own part');
+  assert.equal((await errors('src/io/export.ts', "import { x } from '../train/ema.js';\nexport const y = x;\n")).length, 1, 'io reads the run dir, never the loop');
+  assert.equal((await errors('src/eval/sources.ts', "import { x } from '../train/loop.js';\nexport const y = x;\n")).length, 1, 'eval neither');
+  assert.deepEqual(await errors('src/run/planted.ts', "import { x } from '../models/index.js';\nimport { y } from '../data/cache.js';\nexport const z = [x, y];\n"), [], 'the run dir knows models and data');
+  assert.equal((await errors('src/run/planted.ts', "import { x } from '../train/augment.js';\nexport const y = x;\n")).length, 1, 'but not the loop');
   assert.match((await errors('src/layers/planted.ts', "import { readFileSync } from 'node:fs';\nexport const y = readFileSync;\n"))[0], /no node:\* imports/);
   assert.deepEqual(await errors('src/eval/planted.ts', "import { x } from '../io/generator.js';\nimport { y } from '../util/random.js';\nexport const z = [x, y];\n"), []);
   assert.deepEqual(await errors('src/cli/planted.ts', "import { x } from '../train/index.js';\nexport const y = x;\n"), [], 'faces import everything');

@@ -8,7 +8,7 @@ import { HAVE_NATIVE, SKIP_NATIVE } from './test_util.js';
 const probe = (env: Record<string, string>, code: string) => spawnSync(process.execPath,
   ['--import', 'tsx', '--input-type=module', '-e', code], { env: { ...process.env, ...env }, encoding: 'utf8' });
 
-const PICK = "import { initEngine } from './src/engine/index.ts'; initEngine().then((i) => console.log(JSON.stringify(i)), (e) => { console.error(e.message); process.exit(3); });";
+const PICK = "import { initEngine } from './src/engine/index.js'; initEngine().then((i) => console.log(JSON.stringify(i)), (e) => { console.error(e.message); process.exit(3); });";
 
 test('auto picks onednn when the addon is built, and SYNTHSET_BACKEND=cpu forces cpu', () => {
   const auto = probe({}, PICK);
@@ -33,8 +33,8 @@ test('without the addon, auto falls back to cpu and says why; forcing onednn is 
 
 // ONEDNN_MAX_CPU_ISA=AVX2 makes oneDNN see an AVX2-only CPU (no bfloat16), whatever this machine has.
 test('bf16 only where the CPU has it: info() says so, and --bf16 on an AVX2-only CPU is a clear error', { skip: SKIP_NATIVE }, () => {
-  const INFO = "import { loadNative } from './src/engine/index.ts'; console.log(JSON.stringify(loadNative().info()));";
-  const BF16 = "import { initEngine } from './src/engine/index.ts'; initEngine({ bf16: true }).then((i) => console.log(JSON.stringify(i)), (e) => { console.error(e.message); process.exit(3); });";
+  const INFO = "import { loadNative } from './src/engine/index.js'; console.log(JSON.stringify(loadNative().info()));";
+  const BF16 = "import { initEngine } from './src/engine/index.js'; initEngine({ bf16: true }).then((i) => console.log(JSON.stringify(i)), (e) => { console.error(e.message); process.exit(3); });";
   const capped = probe({ ONEDNN_MAX_CPU_ISA: 'AVX2' }, INFO);
   assert.equal(capped.status, 0, capped.stderr);
   assert.deepEqual(JSON.parse(capped.stdout), { ...JSON.parse(capped.stdout), isa: 'avx2', bf16Supported: false, bf16Enabled: false });

@@ -8,9 +8,10 @@ import { openCache } from '../data/cache.js';
 import { isBuiltin } from '../data/kinds/builtin.js';
 import { openDataset } from '../data/kinds/index.js';
 import { exportRun } from '../io/export.js';
-import { generateSet, loadGenerator, type GeneratorMeta } from '../io/generator.js';
-import { openTrainData } from '../train/data.js';
-import { resumeConfig } from '../train/loop.js';
+import { generateSet } from '../io/generator.js';
+import { loadGenerator, type GeneratorMeta } from '../run/generator.js';
+import { openTrainData } from '../run/data.js';
+import { resumeConfig } from '../run/config.js';
 import { cacheSet, concatSets, subset, type ImageSet } from '../data/image_set.js';
 
 export interface Opened<T> { value: T; close(): void }

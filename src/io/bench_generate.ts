@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { getFamily } from '../models/index.js';
 import { GENERATE_BATCH, generateFolder, type Bundle } from './generate.js';
-import { generateBytes, type GeneratorMeta } from './generator.js';
+import { generateBytes } from './generator.js';
+import { type GeneratorMeta } from '../run/generator.js';
 
 export interface GenerateBenchRow { size: number; forwardImgS: number; generateImgS: number; ratio: number; images: number; params: number }
 

@@ -8,7 +8,8 @@ import { initEngine } from '../engine/index.js';
 import { train } from '../train/loop.js';
 import { tinyConfig, tinyData } from '../train/test_helpers.js';
 import { BUNDLE_FILES, exportBundle } from './bundle.js';
-import { generateSet, loadGenerator } from './generator.js';
+import { generateSet } from './generator.js';
+import { loadGenerator } from '../run/generator.js';
 import type { BundleManifest } from './manifest.js';
 
 const runs = tempDir('synthset-bundle-');

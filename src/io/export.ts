@@ -3,13 +3,12 @@
 // needs of the data comes from <run>/data.json; only runs older than that file open the data.
 import { join, resolve } from 'node:path';
 import { loadCheckpoint } from '../run/checkpoint.js';
-import { openTrainData, summarizeData } from '../train/data.js';
-import { EmaGenerator } from '../train/ema.js';
-import { resumeConfig } from '../train/loop.js';
-import { generatorMeta, runSetup } from '../train/setup.js';
+import { openTrainData, summarizeData } from '../run/data.js';
+import { resumeConfig } from '../run/config.js';
+import { generatorMeta, runSetup } from '../run/setup.js';
 import { readDataSummary, type DataSummary } from '../run/data_summary.js';
-import type { TrainConfig } from '../train/config.js';
-import { saveGenerator } from './generator.js';
+import type { TrainConfig } from '../run/config.js';
+import { saveGenerator } from '../run/generator.js';
 
 /** The run's data summary; for runs made before data.json, from the training data itself. */
 export async function runDataSummary(runDir: string, cfg: TrainConfig = resumeConfig(runDir)): Promise<DataSummary> {
@@ -36,10 +35,12 @@ export async function exportRun(runDir: string, outDir = join(runDir, 'generator
   const data = await runDataSummary(runDir, cfg);
   const { family, conditional, ctx } = runSetup(cfg, data);
   const model = family.build(ctx);
-  const ema = cfg.ema ? new EmaGenerator(model.buildGenerator(), model.generator, cfg.ema.decay, cfg.ema.warmup) : null;
+  // A second G of the same architecture receives the checkpoint's EMA weights (train/ema.ts keeps
+  // them up to date; here they are only read).
+  const ema = cfg.ema ? model.buildGenerator() : null;
   try {
-    await ck.restore({ nets: model.nets, optimizers: {}, ema: ema?.model ?? null, pool: null });
-    return await saveGenerator(outDir, ema?.model ?? model.generator, generatorMeta(cfg, data, conditional, ck.state.step, family));
+    await ck.restore({ nets: model.nets, optimizers: {}, ema, pool: null });
+    return await saveGenerator(outDir, ema ?? model.generator, generatorMeta(cfg, data, conditional, ck.state.step, family));
   } finally {
     ema?.dispose();
     model.dispose();

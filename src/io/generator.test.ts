@@ -8,7 +8,8 @@ import { initEngine } from '../engine/index.js';
 import { train } from '../train/loop.js';
 import { tinyConfig, tinyData } from '../train/test_helpers.js';
 import { exportRun } from './export.js';
-import { generateSet, loadGenerator } from './generator.js';
+import { generateSet } from './generator.js';
+import { loadGenerator } from '../run/generator.js';
 
 let data: { dir: string; done: () => void };
 const runs = tempDir('synthset-gen-');

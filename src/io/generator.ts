@@ -1,78 +1,10 @@
-// The released artefact: the (EMA) generator alone, in the tfjs layers format (model.json +
-// weights.bin) that tf.loadLayersModel reads in Node or a browser once synthset's layers are
-// registered, with what a user needs to sample from it in model.json's user-defined metadata.
+// Sampling a saved generator (run/generator.ts).
 // Generation is per image: image i's z comes from (seed, i) and its class from i, and batch-norm
 // runs in inference mode, so any shard of indices reproduces the same images as a full run.
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import '../layers/index.js';
-import type { BundleInput, BundleOutput } from './manifest.js';
-import { writeAtomic } from '../util/atomic.js';
+import type { GeneratorMeta, LoadedGenerator } from '../run/generator.js';
 import { memorySet, type ImageSet } from '../data/image_set.js';
 import { forward, latentInputs, toUint8 } from './sampling.js';
-
-export interface GeneratorMeta {
-  format: 'synthset-generator';
-  version: 1;
-  family: string;
-  size: number;
-  channels: 1 | 3;
-  zDim: number;
-  /** Every class name of the training data, in label order (the one-hot layout when conditional). */
-  classes: string[];
-  conditional: boolean;
-  /** Class ids the generator was trained on (the ones it can produce). */
-  present: number[];
-  step: number;
-  /**
-   * What G takes: z (+ one-hot class when conditional), or an image of `size` x `size` x `channels`
-   * in [-1, 1] with one output per direction (translate). Missing in generators saved before it: z.
-   */
-  input?: BundleInput;
-  /** Set when G draws label maps (class probabilities) rather than images; `classes` names them by index. */
-  output?: BundleOutput;
-}
-
-const MODEL = 'model.json';
-const WEIGHTS = 'weights.bin';
-
-/** Writes `model` with `meta` into `dir` (files replaced atomically). */
-export async function saveGenerator(dir: string, model: tf.LayersModel, meta: GeneratorMeta): Promise<string> {
-  const out = resolve(dir);
-  mkdirSync(out, { recursive: true });
-  await model.save(tf.io.withSaveHandler(async (a) => {
-    const data = a.weightData instanceof ArrayBuffer ? new Uint8Array(a.weightData) : new Uint8Array(await new Blob((a.weightData ?? []) as ArrayBuffer[]).arrayBuffer());
-    writeAtomic(join(out, WEIGHTS), data);
-    const json = {
-      format: 'layers-model', generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`, convertedBy: null,
-      modelTopology: a.modelTopology, weightsManifest: [{ paths: [WEIGHTS], weights: a.weightSpecs }],
-      userDefinedMetadata: { synthset: meta },
-    };
-    writeAtomic(join(out, MODEL), JSON.stringify(json));
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
-  return out;
-}
-
-export interface LoadedGenerator { model: tf.LayersModel; meta: GeneratorMeta; dir: string }
-
-export async function loadGenerator(dir: string): Promise<LoadedGenerator> {
-  const root = resolve(dir);
-  let json: { modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[]; userDefinedMetadata?: { synthset?: GeneratorMeta } };
-  try {
-    json = JSON.parse(readFileSync(join(root, MODEL), 'utf8'));
-  } catch (err) {
-    throw new Error(`${join(root, MODEL)}: cannot read a generator (${(err as Error).message.split('\n')[0]}). Point at a run's generator/ folder, or export one with \`synthset export <run>\`.`);
-  }
-  const meta = json.userDefinedMetadata?.synthset;
-  if (meta?.format !== 'synthset-generator') throw new Error(`${join(root, MODEL)}: a tfjs model but not a synthset generator (no synthset metadata).`);
-  const specs = json.weightsManifest.flatMap((g) => g.weights);
-  const bytes = Buffer.concat(json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(join(root, p)))));
-  const weightData = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-  const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData }));
-  return { model, meta, dir: root };
-}
 
 export interface GenerateOptions {
   /** Images to make (indices first..first+count-1). */

@@ -11,7 +11,7 @@ import { readLabelMap } from '../data/label_map.js';
 import { initEngine } from '../engine/index.js';
 import { makeLabelMapSet } from '../models/labelmap_test_data.js';
 import { train } from '../train/loop.js';
-import { resolveConfig } from '../train/config.js';
+import { resolveConfig } from '../run/config.js';
 import type { CocoJson } from './coco/index.js';
 import { iou, segmentationMask } from './coco/test_raster.js';
 import { generateLabelled } from './labelled.js';

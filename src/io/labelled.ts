@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { readLabelMap } from '../data/label_map.js';
 import { syncDir, writeAtomic } from '../util/atomic.js';
 import { annotateMask, categoriesOf, packageVersion, planClasses, type CocoJson } from './coco/index.js';
-import { loadGenerator, type LoadedGenerator } from './generator.js';
+import { loadGenerator, type LoadedGenerator } from '../run/generator.js';
 import { encodePng } from './png.js';
 import { forward, latentInputs, toUint8 } from './sampling.js';
 import { shardRange, type Shard } from './shard.js';

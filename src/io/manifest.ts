@@ -2,15 +2,9 @@
 // synthset's source: what it takes, what it returns, and a hash of every file it ships.
 // Browser-safe (types only).
 
-/** What G takes: noise (+ a class) for the GAN families, an image for image-to-image ones. */
-export type BundleInput =
-  | { kind: 'latent'; zDim: number; conditional: boolean; /** Number of one-hot slots (classes.length) when conditional, else 0. */ classes: number }
-  | { kind: 'image'; channels: 1 | 3; size: number; /** Directions the generator translates (CycleGAN has both). */ directions: ('AtoB' | 'BtoA')[] }
-  /** A label map as `classes` one-hot channels [n, size, size, classes] (channel c = class index c), translated to a `channels` image. */
-  | { kind: 'labelmap'; size: number; classes: number; channels: 1 | 3; directions: ('AtoB' | 'BtoA')[] };
+import type { BundleInput } from '../run/generator_meta.js';
 
-/** What G returns when it is not an image: per-pixel probabilities of `classes` classes [n, size, size, classes]. */
-export interface BundleOutput { kind: 'labelmap'; classes: number }
+export type { BundleInput, BundleOutput } from '../run/generator_meta.js';
 
 export interface BundleFile { path: string; bytes: number; sha256: string }
 

@@ -4,10 +4,10 @@
 // since `synthset eval --out` may be any folder.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { TrainConfig } from '../train/config.js';
+import type { TrainConfig } from '../run/config.js';
 import type { DataSummary } from '../run/data_summary.js';
 import { readMetrics } from '../run/metrics.js';
-import type { GeneratorMeta } from './generator.js';
+import type { GeneratorMeta } from '../run/generator.js';
 
 export interface FoundReport { file: string; mtimeMs: number; report: Record<string, unknown> }
 

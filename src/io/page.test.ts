@@ -12,7 +12,8 @@ import { initEngine } from '../engine/index.js';
 import { train } from '../train/loop.js';
 import { tinyConfig, tinyData } from '../train/test_helpers.js';
 import { exportBundle } from './bundle.js';
-import { generateBytes, loadGenerator, saveGenerator } from './generator.js';
+import { generateBytes } from './generator.js';
+import { loadGenerator, saveGenerator } from '../run/generator.js';
 import { browserBundle, LAYERS_ENTRY } from './page_build.js';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -14,7 +14,7 @@ import { fitLabelMap, readLabelMap, valuesPresent } from '../data/label_map.js';
 import type { Direction } from '../models/index.js';
 import { writeAtomic } from '../util/atomic.js';
 import { toBytes } from '../data/image_set.js';
-import { loadGenerator, type LoadedGenerator } from './generator.js';
+import { loadGenerator, type LoadedGenerator } from '../run/generator.js';
 
 /** A run dir (its generator/) or a generator folder, loaded; an error unless it translates images. */
 export async function loadTranslator(path: string): Promise<LoadedGenerator> {

@@ -13,8 +13,8 @@ import { initEngine } from '../engine/index.js';
 import { loadTranslator, translateFolder } from '../io/translate.js';
 import { readMetrics } from '../run/metrics.js';
 import { loadCheckpoint } from '../run/checkpoint.js';
-import { resumeConfig, train } from '../train/loop.js';
-import { resolveConfig, type TrainConfigInput } from '../train/config.js';
+import { train } from '../train/loop.js';
+import { resolveConfig, type TrainConfigInput, resumeConfig } from '../run/config.js';
 import { makeDomain, makePaired, type Rgb } from './i2i_test_data.js';
 import { getFamily, type FamilyContext, type StepContext } from './index.js';
 

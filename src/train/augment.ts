@@ -5,8 +5,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { rng } from '../util/random.js';
 
-export const AUGMENT_OPS = ['color', 'translation', 'cutout'] as const;
-export type AugmentOp = (typeof AUGMENT_OPS)[number];
+import { AUGMENT_OPS, type AugmentOp } from '../run/config.js';
+
+export { AUGMENT_OPS, type AugmentOp };
 
 export interface AugmentOptions {
   policy: AugmentOp[];

@@ -1,6 +1,6 @@
 // The training loop and its parts, for the faces (CLI, dashboard, library API).
-export { train, resumeConfig, TrainError, type StepEvent, type TrainCallbacks, type TrainOptions, type TrainResult } from './loop.js';
-export { resolveConfig, validateConfig, familyOptions, parseSet, readConfigFile, ConfigError, configSchema, type TrainConfig, type TrainConfigInput } from './config.js';
+export { train, TrainError, type StepEvent, type TrainCallbacks, type TrainOptions, type TrainResult } from './loop.js';
+export { resolveConfig, resumeConfig, validateConfig, familyOptions, parseSet, readConfigFile, ConfigError, configSchema, type TrainConfig, type TrainConfigInput } from '../run/config.js';
 export { loadCheckpoint, saveCheckpoint, type LoopState } from '../run/checkpoint.js';
 export { diffAugment, AUGMENT_OPS, type AugmentOp, type AugmentOptions } from './augment.js';
 export { ImagePool, type PoolOptions } from './pool.js';

@@ -8,7 +8,8 @@ import { initEngine } from '../engine/index.js';
 import { readEventFile } from '../run/tensorboard.js';
 import { loadCheckpoint } from '../run/checkpoint.js';
 import { readMetrics } from '../run/metrics.js';
-import { resumeConfig, train } from './loop.js';
+import { train } from './loop.js';
+import { resumeConfig } from '../run/config.js';
 import { registerTestFamilies, tinyConfig, tinyData } from './test_helpers.js';
 
 let data: { dir: string; done: () => void };

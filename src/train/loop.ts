@@ -7,12 +7,13 @@ import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { writeAtomic } from '../util/atomic.js';
 import { SESSION_START, TensorBoardWriter } from '../run/tensorboard.js';
-import { saveGenerator } from '../io/generator.js';
+import { saveGenerator } from '../run/generator.js';
 import type { GanModel, StepContext } from '../models/index.js';
 import { diffAugment } from './augment.js';
 import { loadCheckpoint, saveCheckpoint, type LoopState, type SaveHooks, type Trainable } from '../run/checkpoint.js';
-import { readConfigFile, validateConfig, type TrainConfig } from './config.js';
-import { BatchStream, openTrainData, summarizeData, type StreamBatch } from './data.js';
+import type { TrainConfig } from '../run/config.js';
+import { BatchStream, type StreamBatch } from './data.js';
+import { openTrainData, summarizeData } from '../run/data.js';
 import { writeDataSummary } from '../run/data_summary.js';
 import { EmaGenerator } from './ema.js';
 import { MetricsLog, type MetricsRecord } from '../run/metrics.js';
@@ -20,8 +21,8 @@ import { ImagePool } from './pool.js';
 import { imagesOfRows, pruneSamples, sampleInputs, writeColumnsGrid, writeSampleGrid, writeSamplesGif, type SampleLayout } from './samples.js';
 import { jitter } from './jitter.js';
 import { mixSeed } from '../util/random.js';
-import { stepSeed } from './seed.js';
-import { generatorMeta, runSetup } from './setup.js';
+import { stepSeed } from '../run/seed.js';
+import { generatorMeta, runSetup } from '../run/setup.js';
 import { PrivateSession, privateSettings, type PrivateState } from './private.js';
 
 export interface StepEvent {
@@ -75,13 +76,6 @@ export interface TrainResult {
 
 export class TrainError extends Error {}
 
-/** The saved configuration of a run dir with a new step total, for `--resume`. */
-export function resumeConfig(runDir: string, steps?: number): TrainConfig {
-  const file = join(runDir, 'config.json');
-  if (!existsSync(file)) throw new TrainError(`${resolve(runDir)} is not a run dir (no config.json): start a run with --out first.`);
-  const saved = readConfigFile(file);
-  return validateConfig({ ...saved, out: runDir, ...(steps !== undefined ? { steps } : {}) }, file);
-}
 
 const badValue = (values: Record<string, number>) => Object.entries(values).find(([, v]) => !Number.isFinite(v));
 

@@ -7,7 +7,8 @@ import { initEngine } from '../engine/index.js';
 import { loadCheckpoint } from '../run/checkpoint.js';
 import { readMetrics } from '../run/metrics.js';
 import { epsilonFor } from '../privacy/index.js';
-import { resumeConfig, train } from './loop.js';
+import { train } from './loop.js';
+import { resumeConfig } from '../run/config.js';
 import { PrivateSession, privateSettings } from './private.js';
 import { tinyConfig, tinyData } from './test_helpers.js';
 import { parseDp } from '../cli/train.js';
@@ -97,7 +98,7 @@ test('private training refuses what would break the guarantee', async () => {
 });
 
 test('Poisson sampling: each image joins a batch with probability q, batches differ per step, and a seeded session repeats them', async () => {
-  const { openTrainData } = await import('./data.js');
+  const { openTrainData } = await import('../run/data.js');
   const c = tinyConfig(data.dir, join(runs.dir, 'poisson'), { dp: DP });
   const d = await openTrainData(c);
   try {

@@ -15,7 +15,7 @@ import type { ImageCache } from '../data/cache.js';
 import type { PrivateStep, TrainBatch } from '../models/index.js';
 import { noiseMultiplierFor, privateGradients, RdpAccountant } from '../privacy/index.js';
 import { rng } from '../util/random.js';
-import type { TrainConfig } from './config.js';
+import type { TrainConfig } from '../run/config.js';
 
 export interface PrivateState {
   /** Hex secret the sampling and noise derive from (never written outside checkpoints). */

@@ -11,7 +11,7 @@ import { generatorInputs } from '../models/family.js';
 import { argmaxMaps, paletteImages } from '../models/label_maps.js';
 import { labelMapClasses } from '../layers/index.js';
 import { mixSeed, normals } from '../util/random.js';
-import { SEED } from './seed.js';
+import { SEED } from '../run/seed.js';
 
 export interface SampleLayout {
   rows: number;

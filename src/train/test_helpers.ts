@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { makeImageFolder, tempDir } from '../data/test_images.js';
 import { getFamily, registerFamily, type GanModel, type StepContext, type TrainBatch } from '../models/index.js';
-import { validateConfig, type TrainConfig, type TrainConfigInput } from './config.js';
+import { validateConfig, type TrainConfig, type TrainConfigInput } from '../run/config.js';
 
 /** A labelled folder of 2 classes x 8 solid-colour images, with its cache inside a temp dir. */
 export async function tinyData(): Promise<{ dir: string; done: () => void }> {

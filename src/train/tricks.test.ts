@@ -8,7 +8,7 @@ import { tempDir } from '../data/test_images.js';
 import { FusedAdamOptimizer, initEngine } from '../engine/index.js';
 import { diffAugment } from './augment.js';
 import { loadCheckpoint, saveCheckpoint, type LoopState } from '../run/checkpoint.js';
-import { parseSet, resolveConfig } from './config.js';
+import { parseSet, resolveConfig } from '../run/config.js';
 import { EmaGenerator } from './ema.js';
 import { ImagePool } from './pool.js';
 

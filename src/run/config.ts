@@ -2,13 +2,16 @@
 // command-line flags < --set key=value. Validated with zod; unknown keys are errors naming the key,
 // because a misspelt option silently ignored costs a whole training run. Family options are checked
 // against the family's `defaults` the same way.
-import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { extname, join, resolve } from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { getFamily } from '../models/index.js';
-import { AUGMENT_OPS } from './augment.js';
 import { preset, type PresetName } from './presets.js';
+
+/** DiffAugment's ops (train/augment.ts), named here because a config names them. */
+export const AUGMENT_OPS = ['color', 'translation', 'cutout'] as const;
+export type AugmentOp = (typeof AUGMENT_OPS)[number];
 
 const int = (min: number) => z.number().int().min(min);
 
@@ -199,4 +202,12 @@ export function resolveConfig(input: ResolveInput): TrainConfig {
     throw new ConfigError(`Image size ${JSON.stringify(size)} is not supported: use 32, 64, 128 or 256 (--size).`);
   }
   return validateConfig(deepMerge(preset(family, size, input.preset) as Record<string, unknown>, user), input.file ? `config (${input.file} and flags)` : 'config');
+}
+
+/** The saved configuration of a run dir with a new step total, for `--resume`. */
+export function resumeConfig(runDir: string, steps?: number): TrainConfig {
+  const file = join(runDir, 'config.json');
+  if (!existsSync(file)) throw new ConfigError(`${resolve(runDir)} is not a run dir (no config.json): start a run with --out first.`);
+  const saved = readConfigFile(file);
+  return validateConfig({ ...saved, out: runDir, ...(steps !== undefined ? { steps } : {}) }, file);
 }

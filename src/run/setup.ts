@@ -1,9 +1,9 @@
 // How a run's config and data become a family model: shared by the loop and by exporting a run's
 // generator after the fact, so both rebuild exactly the networks the checkpoint was written from.
 import { getFamily, type FamilyContext, type GanFamily } from '../models/index.js';
-import type { GeneratorMeta } from '../io/generator.js';
+import type { GeneratorMeta } from './generator.js';
 import type { TrainConfig } from './config.js';
-import type { DataSummary } from '../run/data_summary.js';
+import type { DataSummary } from './data_summary.js';
 import { mixSeed } from '../util/random.js';
 import { SEED } from './seed.js';
 
