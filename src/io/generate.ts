@@ -4,13 +4,12 @@
 // interrupted run resumes; manifests are rebuilt from the indices at the end. PNG encoding runs on
 // zlib's threads (png.ts) while the next batch's forward pass runs on this one.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { memorySet, type ImageSet } from '../data/image_set.js';
 import { encodePng } from './png.js';
-import { syncDirAsync, writeAtomic } from '../util/atomic.js';
+import { syncDir, writeAtomic } from '../util/atomic.js';
 import { csvField } from '../util/text.js';
 import { checkClasses, generateBytes } from './generator.js';
 import { loadGenerator, type LoadedGenerator } from '../run/generator.js';
@@ -132,10 +131,9 @@ export async function generateFolder(o: GenerateFolderOptions): Promise<Generate
         // Temp file + rename (a killed run never leaves a partial PNG); no fsync per image, which
         // would cost more than the encoding: the class folders are synced once per batch.
         const file = join(out, imageFile(nameOf(i), i, total));
-        // Asynchronous, so the writes run on the thread pool during the next forward pass too.
-        await writeFile(`${file}.tmp-${process.pid}`, png);
-        await rename(`${file}.tmp-${process.pid}`, file);
-      })).then(() => Promise.all([...new Set(idx.map(nameOf))].map((c) => syncDirAsync(join(out, c))))).then(() => undefined);
+        writeFileSync(`${file}.tmp-${process.pid}`, png);
+        renameSync(`${file}.tmp-${process.pid}`, file);
+      })).then(() => { for (const c of new Set(idx.map(nameOf))) syncDir(join(out, c)); });
     }
     await settle();
     const written = done - kept;

@@ -2,7 +2,6 @@
 // new name can point at a file whose data never reached the disk (a zero-length checkpoint). So the
 // data is fsynced before the rename and the directory after it. Written by hand rather than with
 // write-file-atomic: that library is async-first and does not fsync the directory.
-import { open, type FileHandle } from 'node:fs/promises';
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -16,19 +15,6 @@ export function syncDir(dir: string): void {
     // some filesystems (and Windows) cannot fsync a directory; the rename is still atomic there
   } finally {
     if (fd !== undefined) closeSync(fd);
-  }
-}
-
-/** syncDir on libuv's thread pool, so a caller with other work (generation's next forward pass) is not blocked. */
-export async function syncDirAsync(dir: string): Promise<void> {
-  let h: FileHandle | undefined;
-  try {
-    h = await open(dir, 'r');
-    await h.sync();
-  } catch {
-    // as in syncDir
-  } finally {
-    await h?.close();
   }
 }
 
