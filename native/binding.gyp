@@ -10,7 +10,8 @@
         "src/reduce.cc",
         "src/bnorm.cc",
         "src/adam.cc",
-        "src/pool.cc"
+        "src/pool.cc",
+        "src/softmax.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "/usr/include/oneapi"],
       "libraries": ["-ldnnl", "-fopenmp"],

@@ -75,6 +75,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_bnorm(env, exports);
   init_adam(env, exports);
   init_pool(env, exports);
+  init_softmax(env, exports);
   return exports;
 }
 

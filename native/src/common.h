@@ -84,5 +84,6 @@ void init_reduce(Napi::Env env, Napi::Object exports);
 void init_bnorm(Napi::Env env, Napi::Object exports);
 void init_adam(Napi::Env env, Napi::Object exports);
 void init_pool(Napi::Env env, Napi::Object exports);
+void init_softmax(Napi::Env env, Napi::Object exports);
 
 }  // namespace synthset

@@ -36,7 +36,7 @@ export class OneDnnBackend extends MathBackendCPU {
   }
 
   /** Wraps a freshly written array as a tensor of this backend. */
-  output(shape: number[], values: Float32Array | Uint8Array, dtype: DataType = 'float32'): TensorInfo {
+  output(shape: number[], values: Float32Array | Uint8Array | Int32Array, dtype: DataType = 'float32'): TensorInfo {
     return { dataId: this.write(values, shape, dtype), shape, dtype };
   }
 

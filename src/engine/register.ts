@@ -16,6 +16,7 @@ import { matmulOverrides } from './kernels/matmul.js';
 import { elementwiseOverrides } from './kernels/elementwise.js';
 import { reduceOverrides } from './kernels/reduce.js';
 import { poolOverrides } from './kernels/pool.js';
+import { softmaxOverrides } from './kernels/softmax.js';
 import { copyOverrides } from './kernels/copy.js';
 import { batchNormKernels } from './ops/batch_norm.js';
 import { adamKernel } from './ops/adam.js';
@@ -25,7 +26,7 @@ import './ops/conv_grads.js';
 
 export const ONEDNN = 'onednn';
 
-export const OVERRIDES: Override[] = [...convOverrides, ...matmulOverrides, ...elementwiseOverrides, ...reduceOverrides, ...poolOverrides, ...copyOverrides];
+export const OVERRIDES: Override[] = [...convOverrides, ...matmulOverrides, ...elementwiseOverrides, ...reduceOverrides, ...poolOverrides, ...copyOverrides, ...softmaxOverrides];
 
 // An output that is one of the inputs (Identity, Reshape) shares by refcount and needs no mark.
 function shared(fn: KernelFunc): KernelFunc {
