@@ -4,11 +4,12 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeAtomic } from '../util/atomic.js';
 import { trainClassifier, type Classifier, type ClassifierOptions } from './classifier.js';
-import { assertComparable } from '../data/image_set.js';
+import { assertComparable, type ImageSet } from '../data/image_set.js';
 import { disposeInception, type FeatureOptions } from './features.js';
 import { reportHtml } from './report_html.js';
 import { getMetric, metricNames, type EvalContext } from './registry.js';
-import { openReal, openSynthetic, runSplits, type Opened } from './sources.js';
+import { isLabelledFolder, openLabelledFolder, openReal, openSynthetic, runSegSplits, runSplits, type Opened, type SyntheticSource } from './sources.js';
+import type { SegmenterOptions, SegSets } from './seg_tstr.js';
 
 export interface EvaluateOptions {
   /** Real training images; default: the synthetic run's train split. */
@@ -28,6 +29,8 @@ export interface EvaluateOptions {
   /** Also TSTR on the synthetic images the real-data classifier assigns to their class with p ≥ this (default 0.7; 0: off). */
   tstrFilter?: number;
   classifier?: ClassifierOptions;
+  /** The segmentation TSTR net's steps, batch, width (seg_tstr.ts). */
+  segmenter?: SegmenterOptions;
   features?: FeatureOptions;
   onProgress?: (stage: string, done: number, total: number) => void;
   onNote?: (message: string) => void;
@@ -49,23 +52,34 @@ export async function evaluate(o: EvaluateOptions): Promise<Report> {
   const opened: Opened<unknown>[] = [];
   let classifier = null as Classifier | null;
   try {
-    const syn = await openSynthetic(o.synthetic, { count: o.count ?? 10000, seed, onProgress: (d, t) => progress('generate', d, t) });
-    opened.push(syn);
-    const { set: synthetic, runDir, sample } = syn.value;
-    let train, test;
-    if (o.real && o.realTest) {
-      const shape = { size: synthetic.size, channels: synthetic.channels };
-      const a = await openReal(o.real, shape, 'real train');
-      opened.push(a);
-      const b = await openReal(o.realTest, shape, 'real test');
-      opened.push(b);
-      [train, test] = [a.value, b.value];
-    } else if (runDir && !o.real && !o.realTest) {
-      const s = await runSplits(runDir);
-      opened.push(s);
-      ({ train, test } = s.value);
+    let synthetic: ImageSet, train: ImageSet, test: ImageSet, segmentation: SegSets | undefined;
+    let runDir: string | null = null, sample: SyntheticSource['sample'] = null;
+    if (isLabelledFolder(resolve(o.synthetic))) {
+      // Labelled photos: the real side is the label-map run's own pairs (its holdout is the test).
+      if (!o.real || o.realTest) throw new Error(`${o.synthetic} is a labelled folder (images/, masks/): give the pix2pix run that made its photos (trained on the real label maps) as --real, and no --real-test (its holdout is the test set).`);
+      const seg = await openLabelledFolder(o.synthetic);
+      const real = await runSegSplits(o.real);
+      opened.push(real);
+      segmentation = { synthetic: seg, ...real.value };
+      [synthetic, train, test] = [seg.images, real.value.train.images, real.value.test.images];
     } else {
-      throw new Error('Give both --real and --real-test, or neither with --synthetic naming a run dir (its train split and holdout are used).');
+      const syn = await openSynthetic(o.synthetic, { count: o.count ?? 10000, seed, onProgress: (d, t) => progress('generate', d, t) });
+      opened.push(syn);
+      ({ set: synthetic, runDir, sample } = syn.value);
+      if (o.real && o.realTest) {
+        const shape = { size: synthetic.size, channels: synthetic.channels };
+        const a = await openReal(o.real, shape, 'real train');
+        opened.push(a);
+        const b = await openReal(o.realTest, shape, 'real test');
+        opened.push(b);
+        [train, test] = [a.value, b.value];
+      } else if (runDir && !o.real && !o.realTest) {
+        const s = await runSplits(runDir);
+        opened.push(s);
+        ({ train, test } = s.value);
+      } else {
+        throw new Error('Give both --real and --real-test, or neither with --synthetic naming a run dir (its train split and holdout are used).');
+      }
     }
     assertComparable(train, synthetic);
     assertComparable(test, synthetic);
@@ -77,8 +91,9 @@ export async function evaluate(o: EvaluateOptions): Promise<Report> {
       },
       ...(sample ? { syntheticSample: (n: number) => sample(n, (d, t) => progress('generate (for tstr)', d, t)) } : {}),
       progress,
-      options: { seeds: o.seeds ?? 1, classifier: o.classifier, tstrImages: o.tstrImages, tstrFilter: o.tstrFilter },
+      options: { seeds: o.seeds ?? 1, classifier: o.classifier, tstrImages: o.tstrImages, tstrFilter: o.tstrFilter, segmenter: o.segmenter },
       features: o.features,
+      ...(segmentation ? { segmentation } : {}),
     };
     mkdirSync(ctx.outDir, { recursive: true });
     const report: Report = {
@@ -139,6 +154,8 @@ export function headlines(report: Report): string[] {
     const m = o(k);
     if (m) lines.push(Object.entries(m).filter(([, v]) => typeof v === 'number' || (v && typeof v === 'object' && 'mean' in (v as object))).map(([name, v]) => `${name} ${n(typeof v === 'number' ? v : (v as { mean: number }).mean, 4)}`).join(', '));
   }
+  const seg = o('seg-tstr');
+  if (seg) lines.push(`segmentation: mean IoU ${p(seg.miou)} trained on synthetic vs ${p((seg.trtr as Record<string, unknown>).miou)} on real (ratio ${n(seg.ratio)}) on ${seg.testImages} real held-out photos`);
   const pr = o('privacy');
   if (pr) lines.push(`membership-inference AUC ${n(pr.mia_auc)} (0.5: training images cannot be told from held-out ones)`);
   return lines.filter(Boolean);

@@ -8,6 +8,7 @@ import './kid.js';
 import './prdc.js';
 import './paired.js';
 import './domain_tstr.js';
+import './seg_tstr.js';
 
 export { evaluate, headlines, type EvaluateOptions, type Report } from './evaluate.js';
 export { getMetric, metricNames, registerMetric, type EvalContext, type Metric } from './registry.js';

@@ -4,6 +4,7 @@
 import type { Classifier, ClassifierOptions } from './classifier.js';
 import type { FeatureOptions } from './features.js';
 import type { ImageSet } from '../data/image_set.js';
+import type { SegmenterOptions } from './seg_tstr.js';
 
 export interface EvalContext {
   /** Real images the generator learned from (the run's train split, or the user's --real). */
@@ -22,7 +23,7 @@ export interface EvalContext {
   realClassifier(): Classifier;
   progress(stage: string, done: number, total: number): void;
   /** Report-wide settings metrics may read (e.g. TSTR repetitions). */
-  options?: { seeds?: number; classifier?: ClassifierOptions; tstrImages?: number; tstrFilter?: number };
+  options?: { seeds?: number; classifier?: ClassifierOptions; tstrImages?: number; tstrFilter?: number; segmenter?: SegmenterOptions };
   /** Feature-space sample sizes and batches (features.ts). */
   features?: FeatureOptions;
 }
