@@ -19,9 +19,9 @@ function featureOptions(o: EvalFlags): FeatureOptions {
 export function registerEvalCommand(program: Command, engine: () => Promise<unknown>): Command {
   return program.command('eval')
     .description('score a synthetic set against real images: writes <out>/report.json')
-    .requiredOption('--synthetic <dir|run>', 'a run dir, a generator folder, or an ImageFolder of synthetic images')
+    .requiredOption('--synthetic <dir|run>', 'a run dir, a generator folder, an ImageFolder of synthetic images, or a labelled folder (images/ + masks/ from generate --labelmaps)')
     .requiredOption('--out <dir>', 'folder for report.json')
-    .option('--real <dir>', 'real training images (ImageFolder or builtin:…); default: the run\'s train split')
+    .option('--real <dir>', 'real training images (ImageFolder or builtin:…); default: the run\'s train split. For a labelled folder: the pix2pix run (its train split and holdout)')
     .option('--real-test <dir>', 'real held-out images; default: the run\'s holdout')
     .option('--metrics <list>', `comma-separated metrics (default: all): ${metricNames().join(', ')}`)
     .option('--count <n>', 'synthetic images to generate from a generator', parseIntArg(1), 10000)

@@ -69,6 +69,7 @@ export function registerGenerateCommand(program: Command, engine: () => Promise<
           }
           console.log(`labelled images: ${r.out}/images and masks (${r.written} written, ${r.kept} already there${shard.count > 1 ? `; shard ${shard.index}/${shard.count}` : ''})`);
           console.log(`annotations: ${r.annotations}`);
+          if (r.preview) console.log(`preview: ${r.preview} (map | photo pairs)`);
           return;
         }
         if (o.scorePerClass !== undefined && o.score === undefined) throw new Error('--score-per-class goes with --score <real images>.');

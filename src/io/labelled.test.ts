@@ -15,6 +15,7 @@ import { resolveConfig } from '../run/config.js';
 import type { CocoJson } from './coco/index.js';
 import { iou, segmentationMask } from './coco/test_raster.js';
 import { generateLabelled } from './labelled.js';
+import { paletteTable } from '../util/palette.js';
 
 await initEngine();
 const t = tempDir('synthset-labelled-');
@@ -93,4 +94,23 @@ test('labelled pipeline: masks hold known classes and the annotations decode bac
     }
   }
   assert.ok(seen > 0, 'the generated masks hold some non-background class');
+});
+
+test('labelled pipeline: preview.png shows each of the first maps in palette colours beside its photo', async () => {
+  const a = join(t.dir, 'a');
+  const { data, info } = await sharp(join(a, 'preview.png')).raw().toBuffer({ resolveWithObject: true });
+  // 10 pairs, 4 a row: 3 rows; a pair is map | photo (32 + 32 px) with 4 px between pairs, 2 between rows.
+  assert.deepEqual([info.width, info.height], [4 * 68 - 4, 3 * 34 - 2]);
+  const table = paletteTable(4);
+  for (const [j, f] of ['000000.png', '000005.png'].entries()) {
+    const k = j === 0 ? 0 : 5, left = (k % 4) * 68, top = Math.floor(k / 4) * 34;
+    const mask = await readLabelMap(join(a, 'masks', f));
+    const photo = await sharp(join(a, 'images', f)).raw().toBuffer();
+    for (const [x, y] of [[0, 0], [10, 20], [31, 31], [16, 5]]) {
+      const at = ((top + y) * info.width + left + x) * 3, v = mask.data[y * 32 + x];
+      assert.deepEqual([...data.subarray(at, at + 3)], [...table.subarray(v * 3, v * 3 + 3)], `${f} map at ${x},${y}`);
+      const p = at + 32 * 3;
+      assert.deepEqual([...data.subarray(p, p + 3)], [...photo.subarray((y * 32 + x) * 3, (y * 32 + x) * 3 + 3)], `${f} photo at ${x},${y}`);
+    }
+  }
 });

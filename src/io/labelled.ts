@@ -7,8 +7,10 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
 import { readLabelMap } from '../data/label_map.js';
+import { paletteTable } from '../util/palette.js';
 import { syncDir, writeAtomic } from '../util/atomic.js';
 import { annotateMask, categoriesOf, packageVersion, planClasses, type CocoJson } from './coco/index.js';
 import { loadGenerator, type LoadedGenerator } from '../run/generator.js';
@@ -34,7 +36,37 @@ export interface LabelledOptions {
 }
 
 export interface LabelledResult {
-  out: string; total: number; written: number; kept: number; shard: Shard; annotations: string | null; stopped: boolean;
+  out: string; total: number; written: number; kept: number; shard: Shard; annotations: string | null;
+  /** preview.png: the shard's first (map | photo) pairs, maps in palette colours. */
+  preview?: string;
+  stopped: boolean;
+}
+
+const PREVIEW_PAIRS = 16, PREVIEW_COLS = 4;
+
+/** `<out>/preview.png` (preview.shard-… for a shard): (map | photo) pairs read back from the files, 4 pairs a row. */
+async function writePreview(out: string, file: string, files: string[], k: number): Promise<string> {
+  const table = paletteTable(k);
+  const tiles: { map: Uint8Array; photo: Buffer }[] = [];
+  for (const f of files) {
+    const mask = await readLabelMap(join(out, 'masks', f));
+    const photo = await sharp(join(out, 'images', f)).removeAlpha().toColourspace('srgb').raw().toBuffer();
+    tiles.push({ map: Uint8Array.from(mask.data), photo });
+  }
+  const s = Math.round(Math.sqrt(tiles[0].map.length));
+  const cols = Math.min(PREVIEW_COLS, files.length), rows = Math.ceil(files.length / PREVIEW_COLS);
+  const width = cols * (2 * s + 4) - 4, height = rows * (s + 2) - 2;
+  const px = new Uint8Array(width * height * 3).fill(255);
+  tiles.forEach(({ map, photo }, j) => {
+    const left = (j % PREVIEW_COLS) * (2 * s + 4), top = Math.floor(j / PREVIEW_COLS) * (s + 2);
+    for (let y = 0; y < s; y++) {
+      const row = ((top + y) * width + left) * 3;
+      for (let x = 0; x < s; x++) px.set(table.subarray(map[y * s + x] * 3, map[y * s + x] * 3 + 3), row + x * 3);
+      px.set(photo.subarray(y * s * 3, (y + 1) * s * 3), row + s * 3);
+    }
+  });
+  writeAtomic(file, await sharp(Buffer.from(px), { raw: { width, height, channels: 3 } }).png().toBuffer());
+  return file;
 }
 
 /** Maps and photos per forward pass; keep it the same for every shard and resume of one set. */
@@ -158,7 +190,8 @@ export async function generateLabelled(o: LabelledOptions): Promise<LabelledResu
     const base = shard.count === 1 ? 'annotations' : `annotations.shard-${pad(shard.index, shard.count)}-of-${pad(shard.count, shard.count)}`;
     const file = join(out, `${base}.json`);
     writeAtomic(file, JSON.stringify(json));
-    return { out, total, written: done - kept, kept, shard, annotations: file, stopped };
+    const preview = await writePreview(out, join(out, `${base.replace('annotations', 'preview')}.png`), Array.from({ length: Math.min(PREVIEW_PAIRS, end - first) }, (_, j) => name(first + j)), names.length);
+    return { out, total, written: done - kept, kept, shard, annotations: file, preview, stopped };
   } finally {
     maps.model.dispose();
     p2p?.model.dispose();

@@ -1,4 +1,4 @@
-// ReflectionPad2D and InstanceNorm against reference formulas, their gradients against finite
+// ReflectionPad2D, InstanceNorm and MinibatchStd against reference formulas, their gradients against finite
 // differences (and tf.mirrorPad's wrong gradient shown for contrast), StepDropout's seeding, and a
 // model of all three saved and reloaded.
 import { test } from 'node:test';
@@ -9,6 +9,7 @@ import './index.js';
 import { InstanceNorm } from './instance_norm.js';
 import { ReflectionPad2D } from './reflection_pad.js';
 import { StepDropout } from './step_dropout.js';
+import { MinibatchStd } from './minibatch_std.js';
 
 await initEngine();
 
@@ -143,4 +144,59 @@ test('a model of ReflectionPad2D, InstanceNorm and StepDropout saves and reloads
   assert.deepEqual(b.shape, [2, 6, 6, 3]);
   assert.ok(maxDiff(a.dataSync(), b.dataSync()) < 1e-6);
   tf.dispose([x, a, b]);
+});
+
+/** ProGAN's formula, in float64: per group (images m, m + n/g, ...), the mean over pixels and channels of the std over members. */
+function referenceMinibatchStd(x: Float32Array, [n, h, w, c]: number[], g: number): number[] {
+  const groups = n / g, px = h * w * c;
+  return Array.from({ length: n }, (_, i) => {
+    const m = i % groups;
+    let sum = 0;
+    for (let p = 0; p < px; p++) {
+      const v = Array.from({ length: g }, (_, j) => x[(j * groups + m) * px + p]);
+      const mean = v.reduce((a, b) => a + b, 0) / g;
+      sum += Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / g + 1e-8);
+    }
+    return sum / px;
+  });
+}
+
+test('MinibatchStd: the group std plane equals the formula, is ~0 for a collapsed batch, and its gradient equals finite differences', () => {
+  const shape = [8, 3, 3, 2];
+  const x = rand(shape, 7);
+  const y = new MinibatchStd().apply(x) as tf.Tensor4D;
+  assert.deepEqual(y.shape, [8, 3, 3, 3]);
+  const ref = referenceMinibatchStd(x.dataSync() as Float32Array, shape, 4);
+  const plane = tf.slice(y, [0, 0, 0, 2], [8, 3, 3, 1]).dataSync();
+  for (let i = 0; i < 8; i++) for (let p = 0; p < 9; p++) assert.ok(Math.abs(plane[i * 9 + p] - ref[i]) < 1e-5, `image ${i}`);
+  assert.deepEqual(Array.from(tf.slice(y, [0, 0, 0, 0], [8, 3, 3, 2]).dataSync()), Array.from(x.dataSync()), 'the input passes through');
+  const same = tf.tile(tf.slice(x, [0, 0, 0, 0], [1, 3, 3, 2]), [8, 1, 1, 1]);
+  const flat = (new MinibatchStd().apply(same) as tf.Tensor).slice([0, 0, 0, 2], [8, 3, 3, 1]).max().dataSync()[0];
+  assert.ok(flat < 1e-3, `a batch of one image repeated: std plane ${flat}`);
+  assert.ok(Math.min(...ref) > 0.3, 'random images: a clearly larger std');
+  // Odd batch: one group of all 5.
+  const odd = rand([5, 2, 2, 1], 8);
+  const oddRef = referenceMinibatchStd(odd.dataSync() as Float32Array, [5, 2, 2, 1], 5);
+  assert.ok(Math.abs((new MinibatchStd().apply(odd) as tf.Tensor).dataSync()[1] - oddRef[0]) < 1e-5);
+  const wts = rand([8, 3, 3, 3], 9);
+  const f = (t: tf.Tensor) => tf.sum(tf.mul(new MinibatchStd().apply(t) as tf.Tensor, wts)) as tf.Scalar;
+  const small = tf.slice(x, [0, 0, 0, 0], [8, 3, 3, 2]);
+  const analytic = tf.grad(f)(small);
+  const numeric = numericGrad(f, small);
+  assert.ok(maxDiff(analytic.dataSync(), numeric) < 5e-3, `gradient vs finite differences off by ${maxDiff(analytic.dataSync(), numeric)}`);
+  assert.throws(() => new MinibatchStd({ groupSize: 1 }), /groupSize must be an integer >= 2/);
+  tf.dispose([x, y, same, odd, wts, analytic]);
+});
+
+test('a discriminator with MinibatchStd saves and reloads unchanged', async () => {
+  const inp = tf.input({ shape: [4, 4, 3] });
+  const h = tf.layers.flatten().apply(new MinibatchStd({ groupSize: 2 }).apply(inp)) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: inp, outputs: tf.layers.dense({ units: 1 }).apply(h) as tf.SymbolicTensor });
+  let saved: tf.io.ModelArtifacts | null = null;
+  await model.save(tf.io.withSaveHandler(async (a) => { saved = a; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
+  const again = await tf.loadLayersModel(tf.io.fromMemory(saved!));
+  const x = rand([4, 4, 4, 3], 10);
+  assert.ok(maxDiff((model.predict(x) as tf.Tensor).dataSync(), (again.predict(x) as tf.Tensor).dataSync()) < 1e-6);
+  assert.equal((again.layers[1] as MinibatchStd).groupSize, 2);
+  tf.dispose(x);
 });

@@ -11,6 +11,7 @@ import './reflection_pad.js';
 import './instance_norm.js';
 import './step_dropout.js';
 import './label_softmax.js';
+import './minibatch_std.js';
 
 export { SynthsetBatchNorm, synthsetBatchNorm, type SynthsetBatchNormArgs } from './batch_norm.js';
 export { SynthsetConv2D, type SynthsetConv2DArgs } from './conv2d.js';
@@ -19,3 +20,4 @@ export { ReflectionPad2D, type ReflectionPad2DArgs } from './reflection_pad.js';
 export { InstanceNorm, type InstanceNormArgs } from './instance_norm.js';
 export { StepDropout, type StepDropoutArgs } from './step_dropout.js';
 export { LabelSoftmax, labelMapClasses, type LabelSoftmaxArgs } from './label_softmax.js';
+export { MinibatchStd, type MinibatchStdArgs } from './minibatch_std.js';

@@ -4,7 +4,7 @@
 // logit. Conditional variants take a one-hot label: concatenated to z in G, and broadcast over
 // H x W as extra input planes in D.
 import * as tf from '@tensorflow/tfjs';
-import { SynthsetBatchNorm, SynthsetConv2D, SynthsetLabelPlanes } from '../layers/index.js';
+import { MinibatchStd, SynthsetBatchNorm, SynthsetConv2D, SynthsetLabelPlanes } from '../layers/index.js';
 import { ConditionalBatchNorm } from '../layers/conditional_batch_norm.js';
 import { ProjectionHead } from '../layers/projection.js';
 
@@ -27,6 +27,8 @@ export interface NetShape {
    * instead of reading the label as input planes. Needs numClasses.
    */
   projection?: boolean;
+  /** A minibatch standard-deviation feature map before D's head (ProGAN), against mode collapse. */
+  minibatchStd?: boolean;
   seed: number;
 }
 
@@ -95,6 +97,7 @@ export function buildDiscriminator(s: NetShape): tf.LayersModel {
     if (bn) h = new SynthsetBatchNorm(BN).apply(h) as tf.SymbolicTensor;
     h = tf.layers.leakyReLU({ alpha: 0.2 }).apply(h) as tf.SymbolicTensor;
   });
+  if (s.minibatchStd) h = new MinibatchStd().apply(h) as tf.SymbolicTensor;
   h = tf.layers.flatten().apply(h) as tf.SymbolicTensor;
   const logit = (label && s.projection
     ? new ProjectionHead({ numClasses: s.numClasses, spectral: false, seed: seed++ }).apply([h, label])

@@ -28,6 +28,15 @@ export function straightThrough(p: tf.Tensor4D): tf.Tensor4D {
   return tf.add(p, stopGradient(tf.sub(hard, p))) as tf.Tensor4D;
 }
 
+/** A Gumbel-softmax sample softmax(log p + g), g ~ Gumbel(0, 1), of class probabilities p (temperature 1). */
+export function gumbelSoftmax(p: tf.Tensor4D, seed: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const u = tf.randomUniform(p.shape, 1e-6, 1 - 1e-6, 'float32', seed);
+    const g = tf.neg(tf.log(tf.neg(tf.log(u))));
+    return tf.softmax(tf.add(tf.log(tf.add(p, 1e-8)), g)) as tf.Tensor4D;
+  });
+}
+
 /** Class indices [n, h, w] drawn in the palette's colours as images [n, h, w, 3] in [-1, 1]. */
 export function paletteImages(indices: tf.Tensor3D, k: number): tf.Tensor4D {
   return tf.tidy(() => {

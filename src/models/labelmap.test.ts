@@ -18,6 +18,7 @@ import { resolveConfig, resumeConfig } from '../run/config.js';
 import { jitter, markLabelMaps } from '../train/jitter.js';
 import { paletteColour } from '../util/palette.js';
 import { makeLabelMapSet } from './labelmap_test_data.js';
+import { getFamily } from './index.js';
 
 await initEngine();
 const t = tempDir('synthset-labelmap-');
@@ -92,4 +93,26 @@ test('pix2pix on label maps: one-hot input, labelmap metadata, translates a fold
   const grid = join(out, 'samples', 'step-0000004.png');
   assert.equal((await sharp(grid).metadata()).width, 3 * 32 + 2);
   await onlyColours(grid, [0, 1, 2, 3].map(paletteColour), 0, 32);
+});
+
+test('labelmap G loss: the diversity term subtracts λ x (map distance / z distance) of the batch halves; bad options are named', async () => {
+  const family = getFamily('labelmap');
+  const real = tf.tidy(() => tf.sub(tf.div(tf.randomUniform([8, 32, 32, 1], 0, 4, 'int32', 3).toFloat(), 127.5), 1) as tf.Tensor4D);
+  const stats = (options: Record<string, unknown>) => {
+    const m = family.build({ size: 32, channels: 1, numClasses: 0, labelClasses: 4, zDim: 8, seed: 2, options: { ...family.defaults, width: 4, ...options } } as never);
+    try {
+      return m.trainStep([{ real, labels: null }], { step: 0, seed: 11, augment: (x) => x, pool: (x) => x });
+    } finally {
+      m.dispose();
+    }
+  };
+  const off = stats({ diversity: 0 }), on = stats({ diversity: 10 });
+  assert.equal(off.diversity, undefined);
+  assert.ok(on.diversity > 0, `diversity ${on.diversity}`);
+  assert.ok(Math.abs(off.lossG - 10 * on.diversity - on.lossG) < 1e-4, `lossG ${on.lossG} vs ${off.lossG} - 10 x ${on.diversity}`);
+  assert.ok(Math.abs(on.lossD - off.lossD) < 1e-6, 'D\'s update does not see the term');
+  assert.throws(() => stats({ diversity: -1 }), /Option "diversity" must be a number >= 0/);
+  assert.throws(() => stats({ minibatchStd: 'yes' }), /Option "minibatchStd" must be true or false/);
+  assert.throws(() => stats({ output: 'argmax' }), /Option "output" must be one of straight-through, softmax, gumbel/);
+  real.dispose();
 });

@@ -12,12 +12,16 @@ import { subSeed } from '../util/random.js';
 import { numOption, seeder, zFamilySize } from './adversarial.js';
 import { buildDiscriminator, hiddenWidths } from './dcgan_nets.js';
 import { registerFamily, type FamilyContext, type GanModel, type StepContext, type TrainBatch } from './family.js';
-import { oneHotMaps, straightThrough } from './label_maps.js';
+import { gumbelSoftmax, oneHotMaps, straightThrough } from './label_maps.js';
 import { adversarialUpdate, readStats, update, variablesOf } from './step.js';
 
-export const LABELMAP_DEFAULTS = { width: 32, loss: 'bce', lrG: 2e-4, lrD: 2e-4, beta1: 0.5, beta2: 0.999, output: 'straight-through' };
+export const LABELMAP_DEFAULTS = { width: 32, loss: 'bce', lrG: 2e-4, lrD: 2e-4, beta1: 0.5, beta2: 0.999, output: 'straight-through', minibatchStd: true, diversity: 10 };
 
-const OUTPUTS = ['straight-through', 'softmax'];
+// gumbel: the straight-through one-hot of a Gumbel-softmax sample (Jang et al. 2017) at temperature 1.
+// Plain straight-through collapsed on facades (every z gave the same map, max probability ~0.2):
+// the argmax of near-uniform probabilities does not depend on z. The noise makes G's argmax random
+// until it is confident, so G must sharpen its probabilities to draw anything consistently.
+const OUTPUTS = ['straight-through', 'softmax', 'gumbel'];
 
 /** z [n, zDim] -> class probabilities [n, size, size, k]: dense to 4x4, k4 s2 transposed convs with batch norm + ReLU. */
 export function buildMapGenerator(size: number, zDim: number, k: number, width: number, seed: number): tf.LayersModel {
@@ -52,15 +56,19 @@ function build(ctx: FamilyContext): GanModel {
   if (!isLossName(lossName)) throw new Error(`Option "loss" must be one of ${lossNames().join(', ')}, got ${JSON.stringify(lossName)}.`);
   const output = o.output ?? LABELMAP_DEFAULTS.output;
   if (typeof output !== 'string' || !OUTPUTS.includes(output)) throw new Error(`Option "output" must be one of ${OUTPUTS.join(', ')}, got ${JSON.stringify(output)}.`);
+  const minibatchStd = o.minibatchStd ?? LABELMAP_DEFAULTS.minibatchStd;
+  if (typeof minibatchStd !== 'boolean') throw new Error(`Option "minibatchStd" must be true or false, got ${JSON.stringify(minibatchStd)}.`);
+  const diversity = numOption(o, 'diversity', LABELMAP_DEFAULTS.diversity, (v) => v >= 0, 'a number >= 0');
   const loss = getLoss(lossName);
   const next = seeder(ctx.seed);
   const gSeed = next(), dSeed = next();
   const makeG = () => buildMapGenerator(size, ctx.zDim, k, width, gSeed);
   const g = makeG();
-  const d = buildDiscriminator({ size, channels: k, zDim: ctx.zDim, numClasses: 0, width, dBatchNorm: false, seed: dSeed });
+  const d = buildDiscriminator({ size, channels: k, zDim: ctx.zDim, numClasses: 0, width, dBatchNorm: false, minibatchStd, seed: dSeed });
   const opt = { g: new FusedAdamOptimizer(lrG, beta1, beta2), d: new FusedAdamOptimizer(lrD, beta1, beta2) };
   const gU = { opt: opt.g, vars: variablesOf(g) }, dU = { opt: opt.d, vars: variablesOf(d) };
-  const shown = (p: tf.Tensor4D) => (output === 'softmax' ? p : straightThrough(p));
+  const shown = (p: tf.Tensor4D, seed: number) => (output === 'softmax' ? p
+    : straightThrough(output === 'gumbel' ? gumbelSoftmax(p, seed) : p));
   const critic = (x: tf.Tensor4D) => d.apply(x, { training: true }) as tf.Tensor;
   const score = (logits: tf.Tensor) => tf.mean(lossName === 'bce' ? tf.sigmoid(logits) : logits) as tf.Scalar;
 
@@ -73,9 +81,13 @@ function build(ctx: FamilyContext): GanModel {
         const real = oneHotMaps(batch.real, k);
         const n = real.shape[0];
         return adversarialUpdate(gU,
-          () => shown(g.apply(tf.randomNormal([n, ctx.zDim], 0, 1, 'float32', subSeed(s.seed, 0)), { training: true }) as tf.Tensor4D),
-          (fake) => {
-            const f = s.pool(stopGradient(fake), subSeed(s.seed, 1));
+          () => {
+            const z = tf.randomNormal([n, ctx.zDim], 0, 1, 'float32', subSeed(s.seed, 0)) as tf.Tensor2D;
+            const p = g.apply(z, { training: true }) as tf.Tensor4D;
+            return { z, p, x: shown(p, subSeed(s.seed, 5)) };
+          },
+          ({ x }) => {
+            const f = s.pool(stopGradient(x), subSeed(s.seed, 1));
             return update(dU, (stat) => {
               const r = critic(s.augment(real, subSeed(s.seed, 2)));
               const ff = critic(s.augment(f, subSeed(s.seed, 3)));
@@ -84,7 +96,18 @@ function build(ctx: FamilyContext): GanModel {
               return loss.d(r, ff);
             });
           },
-          (fake) => loss.g(critic(s.augment(fake, subSeed(s.seed, 4)))));
+          ({ z, p, x }, stat) => {
+            const adv = loss.g(critic(s.augment(x, subSeed(s.seed, 4))));
+            if (!diversity || n < 2) return adv;
+            // Diversity-sensitive loss (DSGAN, Yang et al. 2019; MSGAN's idea): reward maps that differ
+            // as their z do, pairing the batch's halves. Linear rather than MSGAN's 1 / ratio, which
+            // exploded at the ratios of near-uniform probabilities (~0.01). Without it every z drew one map.
+            const h = Math.floor(n / 2);
+            const half = <T extends tf.Tensor>(t: T, at: number) => tf.slice(t, at, h) as T;
+            const ratio = tf.div(tf.mean(tf.abs(tf.sub(half(p, 0), half(p, h)))), tf.mean(tf.abs(tf.sub(half(z, 0), half(z, h)))));
+            stat('diversity', ratio as tf.Scalar);
+            return tf.sub(adv, tf.mul(diversity, ratio)) as tf.Scalar;
+          });
       });
     },
     dispose() {
