@@ -8,8 +8,9 @@ import { assertComparable, type ImageSet } from '../data/image_set.js';
 import { disposeInception, type FeatureOptions } from './features.js';
 import { reportHtml } from './report_html.js';
 import { getMetric, metricNames, type EvalContext } from './registry.js';
-import { isLabelledFolder, openLabelledFolder, openReal, openSynthetic, runSegSplits, runSplits, type Opened, type SyntheticSource } from './sources.js';
-import type { SegmenterOptions, SegSets } from './seg_tstr.js';
+import { isLabelledFolder, isRun, openLabelledFolder, openReal, openSynthetic, runSegSplits, runSplits, type Opened, type SyntheticSource } from './sources.js';
+import { isTranslatorRun, openI2iRun } from './i2i_sources.js';
+import type { SegmenterOptions } from './seg_tstr.js';
 
 export interface EvaluateOptions {
   /** Real training images; default: the synthetic run's train split. */
@@ -44,6 +45,40 @@ export interface Report {
   [metric: string]: unknown;
 }
 
+type Sources = {
+  synthetic: ImageSet; train: ImageSet; test: ImageSet; runDir: string | null; sample: SyntheticSource['sample'];
+  /** Context only some metrics read: labelled photos (seg-tstr), held-out pairs (paired), domains (domain-tstr). */
+  extra: Pick<EvalContext, 'segmentation' | 'pairs' | 'domains'>;
+};
+
+/** The synthetic set and the real train/test sets for `o`, each opened source pushed to `opened` for closing. */
+async function openSources(o: EvaluateOptions, seed: number, progress: (stage: string, done: number, total: number) => void, opened: Opened<unknown>[]): Promise<Sources> {
+  const keep = <T>(x: Opened<T>) => (opened.push(x), x.value);
+  const dir = resolve(o.synthetic);
+  if (isLabelledFolder(dir)) {
+    // Labelled photos: the real side is the label-map run's own pairs (its holdout is the test).
+    if (!o.real || o.realTest) throw new Error(`${o.synthetic} is a labelled folder (images/, masks/): give the pix2pix run that made its photos (trained on the real label maps) as --real, and no --real-test (its holdout is the test set).`);
+    const seg = await openLabelledFolder(o.synthetic);
+    const real = keep(await runSegSplits(o.real));
+    return { synthetic: seg.images, train: real.train.images, test: real.test.images, runDir: null, sample: null, extra: { segmentation: { synthetic: seg, ...real } } };
+  }
+  if (isRun(dir) && !o.real && !o.realTest && await isTranslatorRun(dir)) {
+    const i2i = keep(await openI2iRun(dir));
+    return { synthetic: i2i.synthetic, train: i2i.train, test: i2i.test, runDir: dir, sample: null, extra: { pairs: i2i.pairs, domains: i2i.domains } };
+  }
+  const syn = keep(await openSynthetic(o.synthetic, { count: o.count ?? 10000, seed, onProgress: (d, t) => progress('generate', d, t) }));
+  if (o.real && o.realTest) {
+    const shape = { size: syn.set.size, channels: syn.set.channels };
+    const train = keep(await openReal(o.real, shape, 'real train')), test = keep(await openReal(o.realTest, shape, 'real test'));
+    return { synthetic: syn.set, train, test, runDir: syn.runDir, sample: syn.sample, extra: {} };
+  }
+  if (syn.runDir && !o.real && !o.realTest) {
+    const { train, test } = keep(await runSplits(syn.runDir));
+    return { synthetic: syn.set, train, test, runDir: syn.runDir, sample: syn.sample, extra: {} };
+  }
+  throw new Error('Give both --real and --real-test, or neither with --synthetic naming a run dir (its train split and holdout are used).');
+}
+
 export async function evaluate(o: EvaluateOptions): Promise<Report> {
   const names = o.metrics ?? metricNames();
   names.forEach(getMetric);
@@ -52,35 +87,7 @@ export async function evaluate(o: EvaluateOptions): Promise<Report> {
   const opened: Opened<unknown>[] = [];
   let classifier = null as Classifier | null;
   try {
-    let synthetic: ImageSet, train: ImageSet, test: ImageSet, segmentation: SegSets | undefined;
-    let runDir: string | null = null, sample: SyntheticSource['sample'] = null;
-    if (isLabelledFolder(resolve(o.synthetic))) {
-      // Labelled photos: the real side is the label-map run's own pairs (its holdout is the test).
-      if (!o.real || o.realTest) throw new Error(`${o.synthetic} is a labelled folder (images/, masks/): give the pix2pix run that made its photos (trained on the real label maps) as --real, and no --real-test (its holdout is the test set).`);
-      const seg = await openLabelledFolder(o.synthetic);
-      const real = await runSegSplits(o.real);
-      opened.push(real);
-      segmentation = { synthetic: seg, ...real.value };
-      [synthetic, train, test] = [seg.images, real.value.train.images, real.value.test.images];
-    } else {
-      const syn = await openSynthetic(o.synthetic, { count: o.count ?? 10000, seed, onProgress: (d, t) => progress('generate', d, t) });
-      opened.push(syn);
-      ({ set: synthetic, runDir, sample } = syn.value);
-      if (o.real && o.realTest) {
-        const shape = { size: synthetic.size, channels: synthetic.channels };
-        const a = await openReal(o.real, shape, 'real train');
-        opened.push(a);
-        const b = await openReal(o.realTest, shape, 'real test');
-        opened.push(b);
-        [train, test] = [a.value, b.value];
-      } else if (runDir && !o.real && !o.realTest) {
-        const s = await runSplits(runDir);
-        opened.push(s);
-        ({ train, test } = s.value);
-      } else {
-        throw new Error('Give both --real and --real-test, or neither with --synthetic naming a run dir (its train split and holdout are used).');
-      }
-    }
+    const { synthetic, train, test, runDir, sample, extra } = await openSources(o, seed, progress, opened);
     assertComparable(train, synthetic);
     assertComparable(test, synthetic);
     const ctx: EvalContext = {
@@ -93,7 +100,7 @@ export async function evaluate(o: EvaluateOptions): Promise<Report> {
       progress,
       options: { seeds: o.seeds ?? 1, classifier: o.classifier, tstrImages: o.tstrImages, tstrFilter: o.tstrFilter, segmenter: o.segmenter },
       features: o.features,
-      ...(segmentation ? { segmentation } : {}),
+      ...extra,
     };
     mkdirSync(ctx.outDir, { recursive: true });
     const report: Report = {

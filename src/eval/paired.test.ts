@@ -21,7 +21,7 @@ test('paired: L1, PSNR and SSIM of outputs beside the input and mean-target base
   assert.ok(Math.abs(r.output.l1 - 10 / 255) < 1e-5, `L1 ${r.output.l1}`);
   assert.ok(Math.abs(r.output.psnr - 20 * Math.log10(255 / 10)) < 1e-3, `PSNR ${r.output.psnr}`);
   assert.ok(r.output.ssim > 0.95, `SSIM of a shifted copy ${r.output.ssim}`);
-  assert.ok(r.identity.l1 > 3 * r.output.l1 && r.identity.ssim < 0.3, 'noise input is a poor translation');
+  assert.ok(r.identity!.l1 > 3 * r.output.l1 && r.identity!.ssim < 0.3, 'noise input is a poor translation');
   assert.ok(r.meanTarget.l1 > r.output.l1 && r.meanTarget.psnr < r.output.psnr);
   assert.equal(r.output.perImage.l1.length, n);
   const m = getMetric('paired');

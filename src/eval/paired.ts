@@ -21,7 +21,7 @@ const BATCH = 64;
 
 function check(sets: PairedSets): void {
   const { input, output, target } = sets;
-  for (const s of [input, output, sets.trainTargets]) {
+  for (const s of [output, sets.trainTargets]) {
     if (s.size !== target.size || s.channels !== target.channels) {
       throw new Error(`Paired scores compare images of one shape: ${s.name} is ${s.size} px x ${s.channels}, ${target.name} ${target.size} px x ${target.channels}.`);
     }
@@ -68,13 +68,15 @@ function meanImage(set: ImageSet): tf.Tensor4D {
   return out;
 }
 
-export function pairedScores(sets: PairedSets): { output: PairedScores; identity: PairedScores; meanTarget: PairedScores } {
+/** `identity` is null when the inputs are not images of the targets' shape (label maps). */
+export function pairedScores(sets: PairedSets): { output: PairedScores; identity: PairedScores | null; meanTarget: PairedScores } {
   check(sets);
   const mean = meanImage(sets.trainTargets);
+  const comparable = sets.input.size === sets.target.size && sets.input.channels === sets.target.channels;
   try {
     return {
       output: scoresOf(sets.target, (idx) => imagesOf(sets.output, idx)),
-      identity: scoresOf(sets.target, (idx) => imagesOf(sets.input, idx)),
+      identity: comparable ? scoresOf(sets.target, (idx) => imagesOf(sets.input, idx)) : null,
       meanTarget: scoresOf(sets.target, (idx) => tf.tile(mean, [idx.length, 1, 1, 1]) as tf.Tensor4D),
     };
   } finally {
@@ -96,6 +98,6 @@ registerMetric({
   async run(ctx: EvalContext) {
     const r = pairedScores(ctx.pairs!);
     const strip = ({ perImage: _, ...s }: PairedScores) => s;
-    return { count: ctx.pairs!.target.count, output: strip(r.output), identity: strip(r.identity), meanTarget: strip(r.meanTarget) };
+    return { count: ctx.pairs!.target.count, output: strip(r.output), identity: r.identity && strip(r.identity), meanTarget: strip(r.meanTarget) };
   },
 });

@@ -19,7 +19,7 @@ import type { SegSet } from './seg_tstr.js';
 
 export interface Opened<T> { value: T; close(): void }
 
-const isRun = (dir: string) => existsSync(join(dir, 'config.json')) && existsSync(join(dir, 'latest.json'));
+export const isRun = (dir: string) => existsSync(join(dir, 'config.json')) && existsSync(join(dir, 'latest.json'));
 
 export interface SyntheticOptions {
   /** Images to generate from a generator (ignored for a folder of images). */
