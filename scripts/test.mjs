@@ -44,7 +44,8 @@ function counts(tap) {
 let pass = 0;
 function tests(title, env) {
   const tap = join(tapDir, `pass-${++pass}.tap`);
-  const runner = ['--single-threaded-gc', '--import', 'tsx', '--test', '--test-reporter=spec', '--test-reporter-destination=stdout',
+  // A test that runs away fails on its own after 15 min rather than taking the whole CI budget with it.
+  const runner = ['--single-threaded-gc', '--import', 'tsx', '--test', '--test-timeout=900000', '--test-reporter=spec', '--test-reporter-destination=stdout',
     '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...extra, ...files];
   step(title, process.execPath, runner, env);
   const c = counts(tap);

@@ -4,6 +4,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { ImageCache } from './cache.js';
 import { imagesFromBytes } from '../engine/index.js';
+import { toUint8 } from '../util/pixels.js';
 
 export interface ImageSet {
   name: string;
@@ -103,9 +104,4 @@ export function assertComparable(a: ImageSet, b: ImageSet): void {
 }
 
 /** Float pixels in [-1, 1] → 8-bit, rounded as a PNG writer would. */
-export function toBytes(x: tf.Tensor): Uint8Array {
-  const v = x.dataSync();
-  const out = new Uint8Array(v.length);
-  for (let i = 0; i < v.length; i++) out[i] = Math.max(0, Math.min(255, Math.round((v[i] + 1) * 127.5)));
-  return out;
-}
+export const toBytes = (x: tf.Tensor): Uint8Array => toUint8(x.dataSync());

@@ -5,14 +5,12 @@
 // B's train split and holdout, as for any generator.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
-import { cacheSet, chunks, imagesOf, memorySet, type ImageSet } from '../data/image_set.js';
+import { cacheSet, chunks, memorySet, toBytes, type ImageSet } from '../data/image_set.js';
 import { exportRun } from '../io/export.js';
-import { toUint8 } from '../io/sampling.js';
-import { loadTranslator, translateMaps, translateTensor } from '../io/translate.js';
+import { loadTranslator, translateBytes } from '../io/translate.js';
 import { openTrainData } from '../run/data.js';
 import { resumeConfig } from '../run/config.js';
-import { loadGenerator, type LoadedGenerator } from '../run/generator.js';
+import { readGeneratorMeta, type LoadedGenerator } from '../run/generator.js';
 import type { DomainSets } from './domain_tstr.js';
 import type { PairedSets } from './paired.js';
 import type { Opened } from './sources.js';
@@ -30,26 +28,21 @@ export interface I2iSources {
 export async function isTranslatorRun(runDir: string): Promise<boolean> {
   const gen = join(runDir, 'generator');
   if (!existsSync(join(gen, 'model.json'))) await exportRun(runDir);
-  const g = await loadGenerator(gen);
-  g.model.dispose();
-  return g.meta.input?.kind === 'image' || g.meta.input?.kind === 'labelmap';
+  const kind = readGeneratorMeta(gen).input?.kind;
+  return kind === 'image' || kind === 'labelmap';
 }
 
-/** `set` (domain A) translated to B by `g`, 16 images per forward pass. */
+/** `set` (domain A, as its stored bytes) translated to B by `g`, 16 images per forward pass. */
 export function translateSet(g: LoadedGenerator, set: ImageSet, name: string): ImageSet {
   const parts: Uint8Array[] = [];
   let size = 0, channels: 1 | 3 = 3;
   for (const idx of chunks(set.count, 16)) {
-    const y = g.meta.input?.kind === 'labelmap'
-      ? translateMaps(g, set.read(idx))
-      : tf.tidy(() => translateTensor(g, imagesOf(set, idx)));
+    const y = translateBytes(g, set.read(idx), idx.length);
     [size, channels] = [y.shape[1], y.shape[3] as 1 | 3];
-    parts.push(toUint8(y.dataSync()));
+    parts.push(toBytes(y));
     y.dispose();
   }
-  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  parts.reduce((at, p) => (bytes.set(p, at), at + p.length), 0);
-  return memorySet({ name, size, channels, classes: [], labels: null, bytes });
+  return memorySet({ name, size, channels, classes: [], labels: null, bytes: Uint8Array.from(Buffer.concat(parts)) });
 }
 
 export async function openI2iRun(runDir: string): Promise<Opened<I2iSources>> {

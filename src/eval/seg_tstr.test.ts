@@ -17,8 +17,11 @@ const data = join(tmp.dir, 'facades');
 const run = join(tmp.dir, 'p2p');
 const SETS = ['batchSize=2', 'zDim=8', 'sampleEvery=1000', 'checkpointEvery=1000'];
 
+const engine = await initEngine();
+// Each trains a segmenter for up to a hundred steps; on the pure-JS backend that was over half an hour in CI.
+const slow = engine.backend === 'cpu' ? 'pure-JS cpu backend is ~1000x slower than onednn' : false;
+
 before(async () => {
-  await initEngine();
   await makeLabelMapSet(data, 60, 3, 32);
   // Two steps are enough: the metric reads the run's split, not its weights.
   await train(resolveConfig({ flags: { family: 'pix2pix', size: 32, steps: 2, out: run, seed: 1, data }, sets: [...SETS, 'ngf=4', 'ndf=4'] }));
@@ -41,7 +44,7 @@ test('iouScores: a hand-worked confusion matrix', () => {
   assert.equal(iouScores([0, 0, 0, 0], 2).perClass[0], null);
 });
 
-test('a segmenter trained on true pairs beats one trained on mismatched pairs, on held-out real photos', async () => {
+test('a segmenter trained on true pairs beats one trained on mismatched pairs, on held-out real photos', { skip: slow }, async () => {
   const splits = await runSegSplits(run);
   try {
     const { train: tr, test: te, classes } = splits.value;
@@ -64,7 +67,7 @@ test('a segmenter trained on true pairs beats one trained on mismatched pairs, o
   }
 });
 
-test('synthset eval on a labelled folder: seg-tstr beside the pixel metrics; clear errors for a wrong --real and a missing mask', async () => {
+test('synthset eval on a labelled folder: seg-tstr beside the pixel metrics; clear errors for a wrong --real and a missing mask', { skip: slow }, async () => {
   // A stand-in "labelled synthetic" folder: the real photos and maps written as generate does.
   const lab = join(tmp.dir, 'labelled');
   mkdirSync(join(lab, 'images'), { recursive: true });

@@ -4,6 +4,8 @@
 import type * as tfType from '@tensorflow/tfjs';
 import { mixSeed, normals } from '../util/random.js';
 
+export { toUint8 } from '../util/pixels.js';
+
 /** What the drawing needs of a generator's metadata. */
 export interface LatentSpec { zDim: number; conditional: boolean; classes: string[] }
 
@@ -35,9 +37,3 @@ export function forward(tf: typeof tfType, model: tfType.LayersModel, spec: Late
   });
 }
 
-/** [-1, 1] floats to 8-bit pixels, the release's one mapping (round((v + 1) * 127.5), clamped). */
-export function toUint8(v: ArrayLike<number>): Uint8Array {
-  const out = new Uint8Array(v.length);
-  for (let i = 0; i < v.length; i++) out[i] = Math.max(0, Math.min(255, Math.round((v[i] + 1) * 127.5)));
-  return out;
-}

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, extname, join, relative, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
+import { imagesFromBytes } from '../engine/index.js';
 import { decodeImage, DEFAULT_SPEC } from '../data/image.js';
 import { DataError, ProblemLog, type Problem } from '../data/errors.js';
 import { listImages } from '../data/scan.js';
@@ -62,6 +63,22 @@ export function translateMaps(g: LoadedGenerator, indices: Uint8Array, direction
   }
 }
 
+/**
+ * `n` inputs as stored bytes (class indices for a label-map generator, 8-bit pixels otherwise, at the
+ * generator's input size) translated to images [n, s, s, c] in [-1, 1]. The caller disposes the result.
+ */
+export function translateBytes(g: LoadedGenerator, bytes: Uint8Array, n: number, direction: Direction = 'AtoB'): tf.Tensor4D {
+  const meta = g.meta.input;
+  if (meta?.kind === 'labelmap') return translateMaps(g, bytes, direction);
+  if (meta?.kind !== 'image') throw new Error(`${g.dir} does not translate images.`);
+  const x = imagesFromBytes<tf.Tensor4D>(bytes, [n, meta.size, meta.size, meta.channels]);
+  try {
+    return translateTensor(g, x, direction);
+  } finally {
+    x.dispose();
+  }
+}
+
 /** A map file read for `g`: exact indices, each one a class of the generator, nearest-neighbour to its size. */
 async function readMapFor(g: LoadedGenerator, file: string, size: number, classes: number): Promise<Uint8Array> {
   const map = await readLabelMap(file);
@@ -108,18 +125,9 @@ export async function translateFolder(g: LoadedGenerator, inputDir: string, outD
       }
     }
     if (ok.length) {
-      let y: tf.Tensor4D;
-      if (maps) {
-        const flat = new Uint8Array(ok.length * inPx);
-        bytes.forEach((b, i) => flat.set(b, i * inPx));
-        y = translateMaps(g, flat, direction);
-      } else {
-        const flat = new Float32Array(ok.length * px);
-        bytes.forEach((b, i) => flat.set(b, i * px));
-        const x = tf.tidy(() => tf.sub(tf.div(tf.tensor4d(flat, [ok.length, meta.size, meta.size, meta.channels]), 127.5), 1) as tf.Tensor4D);
-        y = translateTensor(g, x, direction);
-        x.dispose();
-      }
+      const flat = new Uint8Array(ok.length * inPx);
+      bytes.forEach((b, i) => flat.set(b, i * inPx));
+      const y = translateBytes(g, flat, ok.length, direction);
       const outBytes = toBytes(y);
       y.dispose();
       for (let i = 0; i < ok.length; i++) {

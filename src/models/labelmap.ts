@@ -17,10 +17,9 @@ import { adversarialUpdate, readStats, update, variablesOf } from './step.js';
 
 export const LABELMAP_DEFAULTS = { width: 32, loss: 'bce', lrG: 2e-4, lrD: 2e-4, beta1: 0.5, beta2: 0.999, output: 'straight-through', minibatchStd: true, diversity: 10 };
 
-// gumbel: the straight-through one-hot of a Gumbel-softmax sample (Jang et al. 2017) at temperature 1.
-// Plain straight-through collapsed on facades (every z gave the same map, max probability ~0.2):
-// the argmax of near-uniform probabilities does not depend on z. The noise makes G's argmax random
-// until it is confident, so G must sharpen its probabilities to draw anything consistently.
+// gumbel: the straight-through one-hot of a Gumbel-softmax sample (Jang et al. 2017) at temperature 1,
+// kept as an option; on facades D won at once with it (dReal 0.997 after 200 steps), as with softmax.
+// The default's diversity term and minibatch-std D are what stopped every z drawing the same map.
 const OUTPUTS = ['straight-through', 'softmax', 'gumbel'];
 
 /** z [n, zDim] -> class probabilities [n, size, size, k]: dense to 4x4, k4 s2 transposed convs with batch norm + ReLU. */

@@ -35,9 +35,10 @@ export async function saveGenerator(dir: string, model: tf.LayersModel, meta: Ge
 
 export interface LoadedGenerator { model: tf.LayersModel; meta: GeneratorMeta; dir: string }
 
-export async function loadGenerator(dir: string): Promise<LoadedGenerator> {
-  const root = resolve(dir);
-  let json: { modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[]; userDefinedMetadata?: { synthset?: GeneratorMeta } };
+type ModelJson = { modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[]; userDefinedMetadata?: { synthset?: GeneratorMeta } };
+
+function readModelJson(root: string): { json: ModelJson; meta: GeneratorMeta } {
+  let json: ModelJson;
   try {
     json = JSON.parse(readFileSync(join(root, MODEL), 'utf8'));
   } catch (err) {
@@ -45,6 +46,15 @@ export async function loadGenerator(dir: string): Promise<LoadedGenerator> {
   }
   const meta = json.userDefinedMetadata?.synthset;
   if (meta?.format !== 'synthset-generator') throw new Error(`${join(root, MODEL)}: a tfjs model but not a synthset generator (no synthset metadata).`);
+  return { json, meta };
+}
+
+/** A saved generator's metadata, without loading its weights. */
+export const readGeneratorMeta = (dir: string): GeneratorMeta => readModelJson(resolve(dir)).meta;
+
+export async function loadGenerator(dir: string): Promise<LoadedGenerator> {
+  const root = resolve(dir);
+  const { json, meta } = readModelJson(root);
   const specs = json.weightsManifest.flatMap((g) => g.weights);
   const bytes = Buffer.concat(json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(join(root, p)))));
   const weightData = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
