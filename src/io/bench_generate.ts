@@ -10,12 +10,16 @@ import { getFamily } from '../models/index.js';
 import { GENERATE_BATCH, generateFolder, type Bundle } from './generate.js';
 import { generateBytes } from './generator.js';
 import { type GeneratorMeta } from '../run/generator.js';
+import { loadNative } from '../engine/index.js';
 
-export interface GenerateBenchRow { size: number; forwardImgS: number; generateImgS: number; ratio: number; images: number; params: number }
+export interface GenerateBenchRow { size: number; bf16: boolean; forwardImgS: number; generateImgS: number; ratio: number; images: number; params: number }
 
-export async function benchGenerate(sizes: (32 | 64)[] = [32, 64], images = 4096): Promise<GenerateBenchRow[]> {
+/** Rows per size, fp32 and, with `bf16` (where the CPU has it; `synthset --bf16 generate`), bf16 convolutions. */
+export async function benchGenerate(sizes: (32 | 64)[] = [32, 64], images = 4096, o: { bf16?: boolean } = {}): Promise<GenerateBenchRow[]> {
   const rows: GenerateBenchRow[] = [];
-  for (const size of sizes) {
+  const native = loadNative();
+  for (const [size, bf16] of sizes.flatMap((s) => (o.bf16 ? [[s, false], [s, true]] : [[s, false]]) as [32 | 64, boolean][])) {
+    native?.setBf16(bf16);
     const family = getFamily('dcgan');
     const model = family.build({ size, channels: 3, numClasses: 0, zDim: 100, options: { ...family.defaults }, seed: 1 });
     const meta: GeneratorMeta = { format: 'synthset-generator', version: 1, family: 'dcgan', size, channels: 3, zDim: 100, classes: [], conditional: false, present: [], step: 0 };
@@ -35,18 +39,19 @@ export async function benchGenerate(sizes: (32 | 64)[] = [32, 64], images = 4096
       const t0 = performance.now();
       await generateFolder({ bundle, perClass: images, seed: 0, out: dir });
       const generateImgS = (images * 1000) / (performance.now() - t0);
-      rows.push({ size, forwardImgS, generateImgS, ratio: generateImgS / forwardImgS, images, params: model.generator.countParams() });
+      rows.push({ size, bf16, forwardImgS, generateImgS, ratio: generateImgS / forwardImgS, images, params: model.generator.countParams() });
     } finally {
       rmSync(dir, { recursive: true, force: true });
       model.dispose();
+      native?.setBf16(false);
     }
   }
   return rows;
 }
 
 export function generateTable(rows: GenerateBenchRow[]): string {
-  const lines = ['| generation (DCGAN G, batch 64, PNG files) | forward pass alone img/s | generate img/s | generate / forward |', '|---|---|---|---|'];
-  for (const r of rows) lines.push(`| ${r.size} px, ${(r.params / 1e6).toFixed(2)} M params, ${r.images} images | ${r.forwardImgS.toFixed(0)} | ${r.generateImgS.toFixed(0)} | ${(100 * r.ratio).toFixed(0)}% |`);
+  const lines = [`| generation (DCGAN G, batch ${GENERATE_BATCH}, PNG files) | forward pass alone img/s | generate img/s | generate / forward |`, '|---|---|---|---|'];
+  for (const r of rows) lines.push(`| ${r.size} px${r.bf16 ? ' bf16' : ''}, ${(r.params / 1e6).toFixed(2)} M params, ${r.images} images | ${r.forwardImgS.toFixed(0)} | ${r.generateImgS.toFixed(0)} | ${(100 * r.ratio).toFixed(0)}% |`);
   return lines.join('\n');
 }
 void tf;

@@ -1,14 +1,13 @@
 // `generate`: a bundle to an ImageFolder <out>/<class>/<index>.png with manifest.csv/.jsonl.
 // Image i depends only on (seed, i), so shards (contiguous index ranges) merge by copying and a
 // re-run rewrites identical bytes. Finished files are kept (each is written atomically), so an
-// interrupted run resumes; manifests are rebuilt from the indices at the end. PNG encoding runs on
-// zlib's threads (png.ts) while the next batch's forward pass runs on this one.
+// interrupted run resumes; manifests are rebuilt from the indices at the end.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { memorySet, type ImageSet } from '../data/image_set.js';
-import { encodePng } from './png.js';
+import { writePng } from './png.js';
 import { syncDir, writeAtomic } from '../util/atomic.js';
 import { csvField } from '../util/text.js';
 import { checkClasses, generateBytes } from './generator.js';
@@ -73,7 +72,7 @@ export interface GenerateFolderResult {
 
 export const UNLABELLED = 'unlabelled';
 /** The forward-pass batch; keep it fixed across the shards and resumes of one set. */
-export const GENERATE_BATCH = 64;
+export const GENERATE_BATCH = 128;
 
 /** The file of image i (relative to the output folder). */
 export function imageFile(name: string, i: number, total: number): string {
@@ -109,14 +108,6 @@ export async function generateFolder(o: GenerateFolderOptions): Promise<Generate
     const px = meta.size * meta.size * meta.channels;
     let done = kept, stopped = false;
     o.onProgress?.(done, rows.length);
-    let pending: Promise<void> = Promise.resolve();
-    let inFlight = 0;
-    const settle = async () => {
-      await pending; // the previous batch's PNGs were encoding during this forward pass
-      done += inFlight;
-      if (inFlight) o.onProgress?.(done, rows.length);
-      inFlight = 0;
-    };
     for (let s = 0; s < todo.length; s += batch) {
       if (o.signal?.aborted) { stopped = true; break; }
       const idx = todo.slice(s, s + batch);
@@ -124,18 +115,12 @@ export async function generateFolder(o: GenerateFolderOptions): Promise<Generate
       // an image's bytes do not depend on which others share its batch (shards, resumes).
       const padded = idx.concat(Array(batch - idx.length).fill(idx[0]));
       const { bytes } = generateBytes(g, seed, padded, classes);
-      await settle();
-      inFlight = idx.length;
-      pending = Promise.all(idx.map(async (i, j) => {
-        const png = await encodePng(bytes.subarray(j * px, (j + 1) * px), meta.size, meta.size, meta.channels);
-        // Temp file + rename (a killed run never leaves a partial PNG); no fsync per image, which
-        // would cost more than the encoding: the class folders are synced once per batch.
-        const file = join(out, imageFile(nameOf(i), i, total));
-        writeFileSync(`${file}.tmp-${process.pid}`, png);
-        renameSync(`${file}.tmp-${process.pid}`, file);
-      })).then(() => { for (const c of new Set(idx.map(nameOf))) syncDir(join(out, c)); });
+      // No fsync per image, which would cost more than the encoding: the class folders are synced once per batch.
+      idx.forEach((i, j) => writePng(join(out, imageFile(nameOf(i), i, total)), bytes.subarray(j * px, (j + 1) * px), meta.size, meta.size, meta.channels));
+      for (const c of new Set(idx.map(nameOf))) syncDir(join(out, c));
+      done += idx.length;
+      o.onProgress?.(done, rows.length);
     }
-    await settle();
     const written = done - kept;
     if (stopped) return { out, total, written, kept, shard, manifests: [], stopped };
     if (o.score) {

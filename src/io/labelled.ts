@@ -5,7 +5,7 @@
 // `generate`, each image depends only on (seed, i) and forward passes run on one fixed batch shape, so
 // shards (contiguous index ranges) merge by copying and a re-run over merged shards only annotates.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
@@ -14,7 +14,7 @@ import { paletteTable } from '../util/palette.js';
 import { syncDir, writeAtomic } from '../util/atomic.js';
 import { annotateMask, categoriesOf, packageVersion, planClasses, type CocoJson } from './coco/index.js';
 import { loadGenerator, type LoadedGenerator } from '../run/generator.js';
-import { encodePng } from './png.js';
+import { writePng } from './png.js';
 import { forward, latentInputs, toUint8 } from './sampling.js';
 import { shardRange, type Shard } from './shard.js';
 import { loadTranslator, translateMaps } from './translate.js';
@@ -154,19 +154,14 @@ export async function generateLabelled(o: LabelledOptions): Promise<LabelledResu
     const batch = o.batchSize ?? LABELLED_BATCH, s = maps.meta.size, ch = p2p.meta.channels;
     let done = kept, stopped = false;
     o.onProgress?.(done, end - first);
-    const write = (file: string, png: Buffer) => {
-      // Temp file + rename: a killed run never leaves a partial PNG for a resume to keep.
-      writeFileSync(`${file}.tmp-${process.pid}`, png);
-      renameSync(`${file}.tmp-${process.pid}`, file);
-    };
     for (let b = 0; b < todo.length; b += batch) {
       if (o.signal?.aborted) { stopped = true; break; }
       const idx = todo.slice(b, b + batch);
       const r = draw(maps, p2p, seed, idx, batch);
-      await Promise.all(idx.map(async (i, j) => {
-        write(join(masks, name(i)), await encodePng(r.masks.subarray(j * s * s, (j + 1) * s * s), s, s, 1));
-        write(join(images, name(i)), await encodePng(r.photos.subarray(j * s * s * ch, (j + 1) * s * s * ch), s, s, ch));
-      }));
+      idx.forEach((i, j) => {
+        writePng(join(masks, name(i)), r.masks.subarray(j * s * s, (j + 1) * s * s), s, s, 1);
+        writePng(join(images, name(i)), r.photos.subarray(j * s * s * ch, (j + 1) * s * s * ch), s, s, ch);
+      });
       syncDir(masks);
       syncDir(images);
       done += idx.length;

@@ -4,7 +4,7 @@
 // run (what the demo shows). --generate: the generation rows only (bundle → PNG folder vs forward pass).
 // --busy: only the shared-machine benchmark (busy.ts): speed beside a `yes` per OpenMP setting.
 import { Command } from 'commander';
-import { initEngine } from '../index.js';
+import { bf16Unsupported, initEngine } from '../index.js';
 import { runBench } from './run.js';
 import { runBusyBench } from './busy.js';
 
@@ -41,7 +41,7 @@ if (opt.generate) {
   // io/ sits above the engine: loaded only for this row, so the engine never imports it statically.
   const { benchGenerate, generateTable } = await import(['..', '..', 'io', 'bench_generate.js'].join('/'));
   await initEngine();
-  const rows = await benchGenerate(opt.quick ? [32] : [32, 64]);
+  const rows = await benchGenerate(opt.quick ? [32] : [32, 64], 4096, { bf16: opt.bf16 && !bf16Unsupported() });
   console.log(generateTable(rows));
   if (opt.json) console.log(JSON.stringify({ generate: rows }));
 } else {
