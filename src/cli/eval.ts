@@ -6,7 +6,7 @@ import { evaluate, featureSpaces, headlines, metricNames, type FeatureOptions } 
 import { parseFraction, parseIntArg } from './data.js';
 import { withProgress } from './progress.js';
 
-interface EvalFlags { real?: string; realTest?: string; synthetic: string; out: string; metrics?: string; count: number; seed: number; seeds: number; classifierImages?: number; tstrImages?: number; tstrFilter?: number; features?: string; incv3Samples?: number; quiet?: boolean }
+interface EvalFlags { real?: string; realTest?: string; realTestB?: string; synthetic: string; out: string; metrics?: string; count: number; seed: number; seeds: number; classifierImages?: number; tstrImages?: number; tstrFilter?: number; features?: string; incv3Samples?: number; quiet?: boolean }
 
 function featureOptions(o: EvalFlags): FeatureOptions {
   const spaces = o.features?.split(',').map((s) => s.trim()).filter(Boolean);
@@ -22,7 +22,8 @@ export function registerEvalCommand(program: Command, engine: () => Promise<unkn
     .requiredOption('--synthetic <dir|run>', 'a run dir, a generator folder, an ImageFolder of synthetic images, or a labelled folder (images/ + masks/ from generate --labelmaps)')
     .requiredOption('--out <dir>', 'folder for report.json')
     .option('--real <dir>', 'real training images (ImageFolder or builtin:…); default: the run\'s train split. For a labelled folder: the pix2pix run (its train split and holdout)')
-    .option('--real-test <dir>', 'real held-out images; default: the run\'s holdout')
+    .option('--real-test <dir>', 'real held-out images; default: the run\'s holdout. For a pix2pix/cyclegan run: its test images in the run\'s data format (paired: a folder holding A/ and B/; unpaired: domain A here, B in --real-test-b)')
+    .option('--real-test-b <dir>', 'an unpaired image-to-image run\'s test images of domain B (domain A\'s in --real-test); a paired run takes one --real-test folder holding A/ and B/')
     .option('--metrics <list>', `comma-separated metrics (default: all): ${metricNames().join(', ')}`)
     .option('--count <n>', 'synthetic images to generate from a generator', parseIntArg(1), 10000)
     .option('--seed <n>', 'seed for generation and classifiers', parseIntArg(0), 0)
@@ -37,7 +38,7 @@ export function registerEvalCommand(program: Command, engine: () => Promise<unkn
       await engine();
       const metrics = o.metrics?.split(',').map((s) => s.trim()).filter(Boolean);
       const report = await withProgress('eval', o.quiet, (progress) => evaluate({
-        synthetic: o.synthetic, out: o.out, real: o.real, realTest: o.realTest, metrics, count: o.count, seed: o.seed, seeds: o.seeds, tstrImages: o.tstrImages, tstrFilter: o.tstrFilter,
+        synthetic: o.synthetic, out: o.out, real: o.real, realTest: o.realTest, realTestB: o.realTestB, metrics, count: o.count, seed: o.seed, seeds: o.seeds, tstrImages: o.tstrImages, tstrFilter: o.tstrFilter,
         classifier: o.classifierImages ? { images: o.classifierImages } : undefined,
         features: featureOptions(o),
         onProgress: (stage, done, total) => progress.update({ stage, done, total }),

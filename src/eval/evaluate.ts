@@ -17,6 +17,8 @@ export interface EvaluateOptions {
   real?: string;
   /** Real held-out images; default: the synthetic run's holdout. */
   realTest?: string;
+  /** An image-to-image run's test images of domain B when `realTest` holds domain A's (unpaired runs). */
+  realTestB?: string;
   synthetic: string;
   out: string;
   metrics?: string[];
@@ -62,10 +64,11 @@ async function openSources(o: EvaluateOptions, seed: number, progress: (stage: s
     const real = keep(await runSegSplits(o.real));
     return { synthetic: seg.images, train: real.train.images, test: real.test.images, runDir: null, sample: null, extra: { segmentation: { synthetic: seg, ...real } } };
   }
-  if (isRun(dir) && !o.real && !o.realTest && await isTranslatorRun(dir)) {
-    const i2i = keep(await openI2iRun(dir));
+  if (isRun(dir) && !o.real && await isTranslatorRun(dir)) {
+    const i2i = keep(await openI2iRun(dir, o.realTest ? { a: o.realTest, b: o.realTestB } : undefined));
     return { synthetic: i2i.synthetic, train: i2i.train, test: i2i.test, runDir: dir, sample: null, extra: { pairs: i2i.pairs, domains: i2i.domains } };
   }
+  if (o.realTestB) throw new Error('--real-test-b gives the B-domain test images of an image-to-image run (with --real-test for domain A); use it only with --synthetic naming a pix2pix or cyclegan run.');
   const syn = keep(await openSynthetic(o.synthetic, { count: o.count ?? 10000, seed, onProgress: (d, t) => progress('generate', d, t) }));
   if (o.real && o.realTest) {
     const shape = { size: syn.set.size, channels: syn.set.channels };
@@ -163,6 +166,16 @@ export function headlines(report: Report): string[] {
   }
   const seg = o('seg-tstr');
   if (seg) lines.push(`segmentation: mean IoU ${p(seg.miou)} trained on synthetic vs ${p((seg.trtr as Record<string, unknown>).miou)} on real (ratio ${n(seg.ratio)}) on ${seg.testImages} real held-out photos`);
+  const pd = o('paired');
+  if (pd) {
+    const f = (x: unknown) => {
+      const v = x as { l1: number; psnr: number; ssim: number } | null;
+      return v ? `L1 ${n(v.l1)}, PSNR ${n(v.psnr)} dB, SSIM ${n(v.ssim)}` : 'n/a';
+    };
+    lines.push(`paired, ${pd.count} held-out pairs: output ${f(pd.output)}; the input itself ${f(pd.identity)}; the mean training target ${f(pd.meanTarget)}`);
+  }
+  const dt = o('domain-tstr');
+  if (dt) lines.push(`domain TSTR (real A vs translated B, tested on real A vs real B) ${p(dt.tstr)} vs TRTR ${p(dt.trtr)} (ratio ${n(dt.ratio)}) on ${dt.testCount} real held-out images`);
   const pr = o('privacy');
   if (pr) lines.push(`membership-inference AUC ${n(pr.mia_auc)} (0.5: training images cannot be told from held-out ones)`);
   return lines.filter(Boolean);

@@ -24,6 +24,9 @@ before(async () => {
   await makeDomain(join(t.dir, 'A'), 24, RED, GREY, 2);
   await makeDomain(join(t.dir, 'B'), 24, GREEN, GREY, 3);
   await makeLabelMapSet(join(t.dir, 'maps'), 24, 4, 32);
+  await makePaired(join(t.dir, 'paired-test'), 10, [RED, GREY], [BLUE, GREY], 5);
+  await makeDomain(join(t.dir, 'testA'), 7, RED, GREY, 6);
+  await makeDomain(join(t.dir, 'testB'), 9, GREEN, GREY, 7);
   await run('pix2pix', join(t.dir, 'p2p'), { data: join(t.dir, 'paired') }, ['ngf=4', 'ndf=4']);
   await run('cyclegan', join(t.dir, 'cyc'), { data: join(t.dir, 'A'), dataB: join(t.dir, 'B') }, ['ngf=4', 'ndf=4', 'blocks=1']);
   await run('pix2pix', join(t.dir, 'p2p-maps'), { data: join(t.dir, 'maps') }, ['ngf=4', 'ndf=4']);
@@ -52,4 +55,22 @@ test('a pix2pix run on label maps: no identity baseline (a map is not a photo), 
   const p = r.paired as { identity: unknown; output: { l1: number }; meanTarget: { l1: number } };
   assert.equal(p.identity, null);
   assert.ok(p.output.l1 > 0 && p.meanTarget.l1 > 0);
+});
+
+test('an outside test split (--real-test): every pair of it is scored instead of the run\'s holdout', async () => {
+  const r = await evaluate({ synthetic: join(t.dir, 'p2p'), realTest: join(t.dir, 'paired-test'), out: join(t.dir, 'r4'), metrics: ['paired'] });
+  const p = r.paired as { count: number; output: { l1: number }; identity: { l1: number } };
+  assert.equal(p.count, 10);
+  assert.match(r.sets.test.name, /paired-test/);
+  assert.equal(r.sets.train.count, 18, 'B of the run\'s own train split');
+  assert.ok(p.output.l1 > 0 && p.identity.l1 > 0);
+});
+
+test('an unpaired run takes its test domains as --real-test (A) and --real-test-b (B)', async () => {
+  const r = await evaluate({ synthetic: join(t.dir, 'cyc'), realTest: join(t.dir, 'testA'), realTestB: join(t.dir, 'testB'), out: join(t.dir, 'r5'), metrics: ['ssim'] });
+  assert.equal(r.sets.synthetic.count, 7, 'every test A image translated');
+  assert.equal(r.sets.test.count, 9);
+  await assert.rejects(evaluate({ synthetic: join(t.dir, 'cyc'), realTest: join(t.dir, 'testA'), out: join(t.dir, 'r6'), metrics: ['ssim'] }), /--real-test-b/);
+  await assert.rejects(evaluate({ synthetic: join(t.dir, 'p2p'), realTest: join(t.dir, 'paired-test'), realTestB: join(t.dir, 'testB'), out: join(t.dir, 'r7'), metrics: ['paired'] }), /one folder holding A\/ and B\//);
+  await assert.rejects(evaluate({ synthetic: join(t.dir, 'testA'), realTestB: join(t.dir, 'testB'), out: join(t.dir, 'r8') }), /--real-test-b gives the B-domain test images/);
 });

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { cacheSet, chunks, memorySet, toBytes, type ImageSet } from '../data/image_set.js';
 import { exportRun } from '../io/export.js';
 import { loadTranslator, translateBytes } from '../io/translate.js';
-import { openTrainData } from '../run/data.js';
-import { resumeConfig } from '../run/config.js';
+import { openTrainData, type TrainData } from '../run/data.js';
+import { resumeConfig, type TrainConfig } from '../run/config.js';
 import { readGeneratorMeta, type LoadedGenerator } from '../run/generator.js';
 import type { DomainSets } from './domain_tstr.js';
 import type { PairedSets } from './paired.js';
@@ -45,27 +45,53 @@ export function translateSet(g: LoadedGenerator, set: ImageSet, name: string): I
   return memorySet({ name, size, channels, classes: [], labels: null, bytes: Uint8Array.from(Buffer.concat(parts)) });
 }
 
-export async function openI2iRun(runDir: string): Promise<Opened<I2iSources>> {
+/** An outside held-out set in the run's own data format: a paired dir (`A/`, `B/`), or two domain dirs. */
+export interface I2iTest { a: string; b?: string }
+
+/** The held-out A and B images: the run's own holdout, or every image of `test` (decoded at the run's size). */
+async function openHeld(cfg: TrainConfig, data: TrainData, test?: I2iTest) {
+  if (!test) return { a: data.cache, rowsA: data.holdout, b: data.b!.cache, rowsB: data.b!.holdout, source: `held-out {} of ${cfg.data}`, close: () => {} };
+  if (data.kind === 'images' || data.kind === 'labelmaps') throw new Error(`Family ${cfg.family} has no image-to-image test set.`);
+  if (data.kind === 'paired' && test.b !== undefined) throw new Error(`${cfg.family} trained on paired images: give the test pairs as one folder holding A/ and B/ (or label/ and photo/) with matching names (--real-test), without --real-test-b.`);
+  if (data.kind === 'unpaired' && test.b === undefined) throw new Error(`${cfg.family} trained on unpaired domains: give the test images of domain A as --real-test and of domain B as --real-test-b.`);
+  const ext = await openTrainData({ ...cfg, data: test.a, dataB: test.b, holdout: 0 });
+  if (!ext.b) {
+    ext.close();
+    throw new Error(`${test.a}: no domain B images to test against.`);
+  }
+  // Holdout 0 puts every image in `rows`; paired rows[i] of A and B stay one pair.
+  return { a: ext.cache, rowsA: [...ext.rows, ...ext.holdout], b: ext.b.cache, rowsB: [...ext.b.rows, ...ext.b.holdout], source: `test {} of ${test.b ? `${test.a} | ${test.b}` : test.a}`, close: () => ext.close() };
+}
+
+/**
+ * The run's translator applied to held-out A images: its own holdout, or `test` when given (e.g. the
+ * dataset's official test split); B's train split is the run's.
+ */
+export async function openI2iRun(runDir: string, test?: I2iTest): Promise<Opened<I2iSources>> {
   const cfg = resumeConfig(runDir);
   const data = await openTrainData(cfg);
   let g: LoadedGenerator | null = null;
+  let held: Awaited<ReturnType<typeof openHeld>> | null = null;
+  const close = () => {
+    g?.model.dispose();
+    held?.close();
+    data.close();
+  };
   try {
     if (!data.b) throw new Error(`${runDir}: family ${cfg.family} trained on one domain; an image-to-image evaluation needs a paired or unpaired run.`);
+    held = await openHeld(cfg, data, test);
     g = await loadTranslator(runDir);
-    const a = (rows: number[], what: string) => cacheSet(data.cache, rows, `${what} A of ${cfg.data}`);
-    const b = (rows: number[], what: string) => cacheSet(data.b!.cache, rows, `${what} B of ${cfg.data}`);
-    const heldA = a(data.holdout, 'held-out');
-    const translated = translateSet(g, heldA, `held-out A of ${cfg.data} translated by ${runDir}`);
-    const [trainB, testB] = [b(data.b.rows, 'train'), b(data.b.holdout, 'held-out')];
+    const heldA = cacheSet(held.a, held.rowsA, held.source.replace('{}', 'A'));
+    const translated = translateSet(g, heldA, `${held.source.replace('{}', 'A')} translated by ${runDir}`);
+    const trainB = cacheSet(data.b.cache, data.b.rows, `train B of ${cfg.data}`);
+    const testB = cacheSet(held.b, held.rowsB, held.source.replace('{}', 'B'));
     const value: I2iSources = { synthetic: translated, train: trainB, test: testB };
-    // Paired data: holdout[i] of A and of B are one pair; unpaired data has no targets.
+    // Paired data: rowsA[i] and rowsB[i] are one pair; unpaired data has no targets.
     if (data.kind === 'paired' || data.kind === 'labelmaps') value.pairs = { input: heldA, output: translated, target: testB, trainTargets: trainB };
-    else value.domains = { trainA: a(data.rows, 'train'), trainB, translated, testA: heldA, testB };
-    const model = g.model;
-    return { value, close: () => { model.dispose(); data.close(); } };
+    else value.domains = { trainA: cacheSet(data.cache, data.rows, `train A of ${cfg.data}`), trainB, translated, testA: heldA, testB };
+    return { value, close };
   } catch (e) {
-    g?.model.dispose();
-    data.close();
+    close();
     throw e;
   }
 }
