@@ -3,6 +3,7 @@
 // evaluation part (InceptionV3 features) takes as many images as the remaining time allows. Costs are
 // evaluation work in "training-image equivalents" (a stage's wall time times the demo's training
 // speed on the same machine, from measured demo runs), one set per kind of CPU.
+import { MIN_TIMED_SAMPLES } from '../eval/index.js';
 
 /**
  * What evaluation costs in training images on one kind of CPU. The ratio is not the same everywhere:
@@ -45,7 +46,7 @@ export function evalCostsFor(isa: string): EvalCosts {
 
 export const INCV3_MAX = 1000;
 /** Below this many images per set the InceptionV3 statistics are too noisy to be worth their time. */
-export const INCV3_MIN = 200;
+export const INCV3_MIN = MIN_TIMED_SAMPLES;
 /** Margin for what the estimate does not see (start-up, report writing). */
 const SLACK = 1.1;
 

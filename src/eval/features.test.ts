@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../engine/index.js';
 import { trainClassifier, type Classifier } from './classifier.js';
-import { disposeInception, featureSpaces, featuresOf, inceptionInput, sampleIndices, spaceUnavailable, type FeatureContext, type FeatureOptions } from './features.js';
+import { disposeInception, featureSpaces, featuresOf, inceptionInput, sampleIndices, samplesWithin, spaceUnavailable, type FeatureContext, type FeatureOptions } from './features.js';
 import { memorySet, type ImageSet } from '../data/image_set.js';
 import { getMetric } from './registry.js';
 import { shapesSet } from './test_sets.js';
@@ -132,4 +132,30 @@ test('InceptionV3 features: 2048-d, finite, and equal to nsfwjs\'s own Keras mod
   want.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - f.data[2048 + i]))));
   assert.ok(worst < 1e-4, `max difference ${worst}`);
   await disposeInception();
+});
+
+test('a time budget: images per set are what fits for three sets, in whole hundreds, none below the minimum', () => {
+  assert.equal(samplesWithin(3000, 1, 1000), 1000);
+  assert.equal(samplesWithin(1e9, 1, 150), 150, 'never more than asked');
+  assert.equal(samplesWithin(1500, 1, 1000), 500);
+  assert.equal(samplesWithin(1000, 1, 1000), 300, '333 fit: whole hundreds');
+  assert.equal(samplesWithin(500, 1, 1000), 0, '166 fit: below 200, skip');
+  assert.equal(samplesWithin(-5, 1, 1000), 0);
+});
+
+test('features under a deadline time themselves on the train set: skipped when it has passed, as asked when there is room', async () => {
+  const sets = { train: shapesSet(48), test: shapesSet(24, { seed: 2 }), synthetic: shapesSet(40, { seed: 3 }) };
+  const late = context(sets, { inceptionModule: MISSING, samples: { domain: 32 }, batch: { domain: 8 }, deadline: { domain: Date.now() - 1 } });
+  const roomy = context(sets, { inceptionModule: MISSING, samples: { domain: 32 }, batch: { domain: 8 }, deadline: { domain: Date.now() + 3_600_000 } });
+  try {
+    assert.match((await spaceUnavailable(late, 'domain'))!, /time budget leaves room for fewer than 200 images per set \([\d.]+ ms per image, 0 s left\)/);
+    assert.ok(late.stages.some((s) => s.startsWith('features domain (timing)')), 'two probe batches were embedded');
+    const fd = await getMetric('fd').run(late);
+    assert.match((fd.skipped as Record<string, string>).domain, /time budget/);
+    assert.equal(await spaceUnavailable(roomy, 'domain'), null);
+    assert.equal((await featuresOf(roomy, 'domain', 'train')).count, 32);
+  } finally {
+    late.done();
+    roomy.done();
+  }
 });

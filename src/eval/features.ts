@@ -28,6 +28,23 @@ export interface FeatureOptions {
   batch?: Partial<Record<SpaceName, number>>;
   /** Module exporting `InceptionV3Model` in the nsfwjs@4.4.0 layout (default: nsfwjs's own). */
   inceptionModule?: string;
+  /**
+   * Epoch ms by which a space's three sets should be embedded (per space). Two probe batches of the train set time
+   * the space on this machine (the first pays its load and kernel set-up); where `samples` would not fit,
+   * each set gets the whole hundreds that do, and the space is skipped below MIN_TIMED_SAMPLES.
+   */
+  deadline?: Partial<Record<SpaceName, number>>;
+}
+
+/** Fewer images than this per set make FD/KID too noisy to be worth their time. */
+export const MIN_TIMED_SAMPLES = 200;
+
+/** Images per set (three sets) that fit in `msLeft` at `msPerImage`: `requested`, else whole hundreds; 0 below `min`. */
+export function samplesWithin(msLeft: number, msPerImage: number, requested: number, min = MIN_TIMED_SAMPLES): number {
+  const n = Math.floor(msLeft / (3 * msPerImage));
+  if (n >= requested) return requested;
+  const r = Math.floor(n / 100) * 100;
+  return r >= min ? r : 0;
 }
 
 /** Evaluations pass options by adding `features` to their context. */
@@ -299,12 +316,33 @@ export function sampleIndices(count: number, samples: number, seed: number): num
 const cache = new WeakMap<EvalContext, Map<string, Promise<Features>>>();
 const availability = new WeakMap<EvalContext, Map<SpaceName, Promise<string | null>>>();
 
+const timedSamples = new WeakMap<EvalContext, Map<SpaceName, number>>();
+
+/** Under `features.deadline`: times `space` on two batches of the train set and fixes its images per set, or says why it is skipped. */
+async function fitDeadline(ctx: FeatureContext, space: SpaceName, deadline: number): Promise<string | null> {
+  const def = featureSpaces[space];
+  const requested = ctx.features?.samples?.[space] ?? def.defaultSamples;
+  const batch = Math.min(ctx.features?.batch?.[space] ?? def.defaultBatch, Math.max(1, Math.floor(ctx.train.count / 2)));
+  const probe = (from: number) => subset(ctx.train, Array.from({ length: batch }, (_, i) => (from + i) % ctx.train.count));
+  await def.extract(ctx, probe(0), { batch, stage: `features ${space} (timing)` });
+  const t0 = performance.now();
+  await def.extract(ctx, probe(batch), { batch, stage: `features ${space} (timing)` });
+  const msPerImage = (performance.now() - t0) / batch;
+  const n = samplesWithin(deadline - Date.now(), msPerImage, requested);
+  if (!n) return `the time budget leaves room for fewer than ${MIN_TIMED_SAMPLES} images per set (${msPerImage.toFixed(1)} ms per image, ${Math.max(0, (deadline - Date.now()) / 1000).toFixed(0)} s left)`;
+  let m = timedSamples.get(ctx);
+  if (!m) timedSamples.set(ctx, (m = new Map()));
+  m.set(space, n);
+  return null;
+}
+
 /** Why `space` cannot be used in this evaluation, or null (checked once per context). */
 export function spaceUnavailable(ctx: FeatureContext, space: SpaceName): Promise<string | null> {
   if (!featureSpaces[space]) throw new Error(`Unknown feature space "${space}": use one of ${spaceNames.join(', ')}.`);
   let m = availability.get(ctx);
   if (!m) availability.set(ctx, (m = new Map()));
-  if (!m.has(space)) m.set(space, featureSpaces[space].unavailable(ctx));
+  const deadline = ctx.features?.deadline?.[space];
+  if (!m.has(space)) m.set(space, featureSpaces[space].unavailable(ctx).then((why) => why ?? (deadline === undefined ? null : fitDeadline(ctx, space, deadline))));
   return m.get(space)!;
 }
 
@@ -314,7 +352,7 @@ export type SetRole = 'train' | 'test' | 'synthetic';
 export function featuresOf(ctx: FeatureContext, space: SpaceName, role: SetRole): Promise<Features> {
   const def = featureSpaces[space];
   if (!def) throw new Error(`Unknown feature space "${space}": use one of ${spaceNames.join(', ')}.`);
-  const samples = ctx.features?.samples?.[space] ?? def.defaultSamples;
+  const samples = timedSamples.get(ctx)?.get(space) ?? ctx.features?.samples?.[space] ?? def.defaultSamples;
   const batch = ctx.features?.batch?.[space] ?? def.defaultBatch;
   if (!(Number.isInteger(batch) && batch >= 1)) throw new Error(`Feature batch for ${space} must be a positive integer, got ${batch}.`);
   const set = ctx[role];
