@@ -84,7 +84,10 @@ test('resume: deleted files are remade, an interrupted run continues to the same
   const ref = images((await generateFolder({ bundle, perClass: 6, seed: 1, out: join(tmp.dir, 'ref'), batchSize: 2 })).out);
   const dir = join(tmp.dir, 'resume');
   const ctl = new AbortController();
-  const r1 = await generateFolder({ bundle, perClass: 6, seed: 1, out: dir, batchSize: 2, signal: ctl.signal, onProgress: (done) => { if (done >= 2) ctl.abort(); } });
+  const r1 = await generateFolder({ bundle, perClass: 6, seed: 1, out: dir, batchSize: 2, signal: ctl.signal, onProgress: (done) => {
+    // From outside the loop, as a SIGINT handler would: the loop must yield to see it.
+    if (done >= 2) setImmediate(() => ctl.abort());
+  } });
   assert.equal(r1.stopped, true);
   assert.ok(r1.written >= 2 && r1.written < 12, `stopped part-way (${r1.written})`);
   assert.deepEqual(r1.manifests, []);

@@ -109,6 +109,8 @@ export async function generateFolder(o: GenerateFolderOptions): Promise<Generate
     let done = kept, stopped = false;
     o.onProgress?.(done, rows.length);
     for (let s = 0; s < todo.length; s += batch) {
+      // The loop is synchronous: yield once per batch so a SIGINT/SIGTERM handler can abort it.
+      await new Promise((r) => setImmediate(r));
       if (o.signal?.aborted) { stopped = true; break; }
       const idx = todo.slice(s, s + batch);
       // Padded to one fixed batch shape: the backend then runs the same kernels on every batch, so

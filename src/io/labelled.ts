@@ -155,6 +155,8 @@ export async function generateLabelled(o: LabelledOptions): Promise<LabelledResu
     let done = kept, stopped = false;
     o.onProgress?.(done, end - first);
     for (let b = 0; b < todo.length; b += batch) {
+      // The loop is synchronous: yield once per batch so a SIGINT/SIGTERM handler can abort it.
+      await new Promise((r) => setImmediate(r));
       if (o.signal?.aborted) { stopped = true; break; }
       const idx = todo.slice(b, b + batch);
       const r = draw(maps, p2p, seed, idx, batch);
