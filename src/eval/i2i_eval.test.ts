@@ -70,6 +70,8 @@ test('an unpaired run takes its test domains as --real-test (A) and --real-test-
   const r = await evaluate({ synthetic: join(t.dir, 'cyc'), realTest: join(t.dir, 'testA'), realTestB: join(t.dir, 'testB'), out: join(t.dir, 'r5'), metrics: ['ssim'] });
   assert.equal(r.sets.synthetic.count, 7, 'every test A image translated');
   assert.equal(r.sets.test.count, 9);
+  assert.match(r.sets.test.name, /^test .*testB$/, 'each domain named by its own folder');
+  assert.match(r.sets.train.name, /^train .*[/\\]B$/);
   await assert.rejects(evaluate({ synthetic: join(t.dir, 'cyc'), realTest: join(t.dir, 'testA'), out: join(t.dir, 'r6'), metrics: ['ssim'] }), /--real-test-b/);
   await assert.rejects(evaluate({ synthetic: join(t.dir, 'p2p'), realTest: join(t.dir, 'paired-test'), realTestB: join(t.dir, 'testB'), out: join(t.dir, 'r7'), metrics: ['paired'] }), /one folder holding A\/ and B\//);
   await assert.rejects(evaluate({ synthetic: join(t.dir, 'testA'), realTestB: join(t.dir, 'testB'), out: join(t.dir, 'r8') }), /--real-test-b gives the B-domain test images/);

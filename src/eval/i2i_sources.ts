@@ -48,9 +48,12 @@ export function translateSet(g: LoadedGenerator, set: ImageSet, name: string): I
 /** An outside held-out set in the run's own data format: a paired dir (`A/`, `B/`), or two domain dirs. */
 export interface I2iTest { a: string; b?: string }
 
+/** Domain `d` of a source: `A of <dir>` for a paired folder, the domain's own folder when unpaired. */
+const domainOf = (d: 'A' | 'B', a: string, b?: string) => (b === undefined ? `${d} of ${a}` : d === 'A' ? a : b);
+
 /** The held-out A and B images: the run's own holdout, or every image of `test` (decoded at the run's size). */
 async function openHeld(cfg: TrainConfig, data: TrainData, test?: I2iTest) {
-  if (!test) return { a: data.cache, rowsA: data.holdout, b: data.b!.cache, rowsB: data.b!.holdout, source: `held-out {} of ${cfg.data}`, close: () => {} };
+  if (!test) return { a: data.cache, rowsA: data.holdout, b: data.b!.cache, rowsB: data.b!.holdout, name: (d: 'A' | 'B') => `held-out ${domainOf(d, cfg.data, cfg.dataB)}`, close: () => {} };
   if (data.kind === 'images' || data.kind === 'labelmaps') throw new Error(`Family ${cfg.family} has no image-to-image test set.`);
   if (data.kind === 'paired' && test.b !== undefined) throw new Error(`${cfg.family} trained on paired images: give the test pairs as one folder holding A/ and B/ (or label/ and photo/) with matching names (--real-test), without --real-test-b.`);
   if (data.kind === 'unpaired' && test.b === undefined) throw new Error(`${cfg.family} trained on unpaired domains: give the test images of domain A as --real-test and of domain B as --real-test-b.`);
@@ -60,7 +63,7 @@ async function openHeld(cfg: TrainConfig, data: TrainData, test?: I2iTest) {
     throw new Error(`${test.a}: no domain B images to test against.`);
   }
   // Holdout 0 puts every image in `rows`; paired rows[i] of A and B stay one pair.
-  return { a: ext.cache, rowsA: [...ext.rows, ...ext.holdout], b: ext.b.cache, rowsB: [...ext.b.rows, ...ext.b.holdout], source: `test {} of ${test.b ? `${test.a} | ${test.b}` : test.a}`, close: () => ext.close() };
+  return { a: ext.cache, rowsA: [...ext.rows, ...ext.holdout], b: ext.b.cache, rowsB: [...ext.b.rows, ...ext.b.holdout], name: (d: 'A' | 'B') => `test ${domainOf(d, test.a, test.b)}`, close: () => ext.close() };
 }
 
 /**
@@ -81,14 +84,14 @@ export async function openI2iRun(runDir: string, test?: I2iTest): Promise<Opened
     if (!data.b) throw new Error(`${runDir}: family ${cfg.family} trained on one domain; an image-to-image evaluation needs a paired or unpaired run.`);
     held = await openHeld(cfg, data, test);
     g = await loadTranslator(runDir);
-    const heldA = cacheSet(held.a, held.rowsA, held.source.replace('{}', 'A'));
-    const translated = translateSet(g, heldA, `${held.source.replace('{}', 'A')} translated by ${runDir}`);
-    const trainB = cacheSet(data.b.cache, data.b.rows, `train B of ${cfg.data}`);
-    const testB = cacheSet(held.b, held.rowsB, held.source.replace('{}', 'B'));
+    const heldA = cacheSet(held.a, held.rowsA, held.name('A'));
+    const translated = translateSet(g, heldA, `${held.name('A')} translated by ${runDir}`);
+    const trainB = cacheSet(data.b.cache, data.b.rows, `train ${domainOf('B', cfg.data, cfg.dataB)}`);
+    const testB = cacheSet(held.b, held.rowsB, held.name('B'));
     const value: I2iSources = { synthetic: translated, train: trainB, test: testB };
     // Paired data: rowsA[i] and rowsB[i] are one pair; unpaired data has no targets.
     if (data.kind === 'paired' || data.kind === 'labelmaps') value.pairs = { input: heldA, output: translated, target: testB, trainTargets: trainB };
-    else value.domains = { trainA: cacheSet(data.cache, data.rows, `train A of ${cfg.data}`), trainB, translated, testA: heldA, testB };
+    else value.domains = { trainA: cacheSet(data.cache, data.rows, `train ${domainOf('A', cfg.data, cfg.dataB)}`), trainB, translated, testA: heldA, testB };
     return { value, close };
   } catch (e) {
     close();
