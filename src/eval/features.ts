@@ -328,8 +328,9 @@ async function fitDeadline(ctx: FeatureContext, space: SpaceName, deadline: numb
   const t0 = performance.now();
   await def.extract(ctx, probe(batch), { batch, stage: `features ${space} (timing)` });
   const msPerImage = (performance.now() - t0) / batch;
-  const n = samplesWithin(deadline - Date.now(), msPerImage, requested);
-  if (!n) return `the time budget leaves room for fewer than ${MIN_TIMED_SAMPLES} images per set (${msPerImage.toFixed(1)} ms per image, ${Math.max(0, (deadline - Date.now()) / 1000).toFixed(0)} s left)`;
+  const left = deadline - Date.now();
+  const n = samplesWithin(left, msPerImage, requested);
+  if (!n) return `the time budget leaves room for fewer than ${MIN_TIMED_SAMPLES} images per set (${msPerImage.toFixed(1)} ms per image, ${Math.max(0, left / 1000).toFixed(0)} s left)`;
   let m = timedSamples.get(ctx);
   if (!m) timedSamples.set(ctx, (m = new Map()));
   m.set(space, n);

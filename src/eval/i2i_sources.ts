@@ -54,7 +54,6 @@ const domainOf = (d: 'A' | 'B', a: string, b?: string) => (b === undefined ? `${
 /** The held-out A and B images: the run's own holdout, or every image of `test` (decoded at the run's size). */
 async function openHeld(cfg: TrainConfig, data: TrainData, test?: I2iTest) {
   if (!test) return { a: data.cache, rowsA: data.holdout, b: data.b!.cache, rowsB: data.b!.holdout, name: (d: 'A' | 'B') => `held-out ${domainOf(d, cfg.data, cfg.dataB)}`, close: () => {} };
-  if (data.kind === 'images' || data.kind === 'labelmaps') throw new Error(`Family ${cfg.family} has no image-to-image test set.`);
   if (data.kind === 'paired' && test.b !== undefined) throw new Error(`${cfg.family} trained on paired images: give the test pairs as one folder holding A/ and B/ (or label/ and photo/) with matching names (--real-test), without --real-test-b.`);
   if (data.kind === 'unpaired' && test.b === undefined) throw new Error(`${cfg.family} trained on unpaired domains: give the test images of domain A as --real-test and of domain B as --real-test-b.`);
   const ext = await openTrainData({ ...cfg, data: test.a, dataB: test.b, holdout: 0 });

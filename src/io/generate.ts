@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { setImmediate } from 'node:timers/promises';
 import sharp from 'sharp';
 import { memorySet, type ImageSet } from '../data/image_set.js';
 import { writePng } from './png.js';
@@ -110,7 +111,7 @@ export async function generateFolder(o: GenerateFolderOptions): Promise<Generate
     o.onProgress?.(done, rows.length);
     for (let s = 0; s < todo.length; s += batch) {
       // The loop is synchronous: yield once per batch so a SIGINT/SIGTERM handler can abort it.
-      await new Promise((r) => setImmediate(r));
+      await setImmediate();
       if (o.signal?.aborted) { stopped = true; break; }
       const idx = todo.slice(s, s + batch);
       // Padded to one fixed batch shape: the backend then runs the same kernels on every batch, so

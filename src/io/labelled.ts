@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { setImmediate } from 'node:timers/promises';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
 import { readLabelMap } from '../data/label_map.js';
@@ -156,7 +157,7 @@ export async function generateLabelled(o: LabelledOptions): Promise<LabelledResu
     o.onProgress?.(done, end - first);
     for (let b = 0; b < todo.length; b += batch) {
       // The loop is synchronous: yield once per batch so a SIGINT/SIGTERM handler can abort it.
-      await new Promise((r) => setImmediate(r));
+      await setImmediate();
       if (o.signal?.aborted) { stopped = true; break; }
       const idx = todo.slice(b, b + batch);
       const r = draw(maps, p2p, seed, idx, batch);

@@ -6,8 +6,8 @@
 // ~320 us of CPU per 64 px image against ~50 us (its thread-pool round trips), and on a 2-core machine
 // the forward pass it was meant to overlap already fills both cores. The same bytes and level give
 // the same file on every run.
-import { renameSync, writeFileSync } from 'node:fs';
 import { crc32, deflateSync } from 'node:zlib';
+import { writeAtomic } from '../util/atomic.js';
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const COLOUR_TYPE: Record<number, number> = { 1: 0, 3: 2, 4: 6 };
 
@@ -35,9 +35,10 @@ export function encodePng(pixels: Uint8Array, width: number, height: number, cha
   return Buffer.concat([SIGNATURE, chunk('IHDR', header), chunk('IDAT', deflateSync(raw, { level })), chunk('IEND', Buffer.alloc(0))]);
 }
 
-/** Writes `pixels` as a PNG at `file` through a temp file and a rename: a killed run never leaves a partial PNG for a resume to keep. */
+/**
+ * Writes `pixels` as a PNG at `file` through a temp file and a rename (a killed run never leaves a
+ * partial PNG for a resume to keep), without the per-file fsyncs: the caller syncs the folder once per batch.
+ */
 export function writePng(file: string, pixels: Uint8Array, width: number, height: number, channels: number): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, encodePng(pixels, width, height, channels));
-  renameSync(tmp, file);
+  writeAtomic(file, encodePng(pixels, width, height, channels), { durable: false });
 }

@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import { setImmediate } from 'node:timers/promises';
 import * as tf from '@tensorflow/tfjs';
 import { writeAtomic } from '../util/atomic.js';
 import { SESSION_START, TensorBoardWriter } from '../run/tensorboard.js';
@@ -315,7 +316,7 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
         lastSaved = state.step;
       }
       // Lets signal handlers (and other I/O) run between synchronous steps.
-      await new Promise((r) => setImmediate(r));
+      await setImmediate();
     }
 
     if (metrics.pending) {

@@ -2,7 +2,7 @@
 // new name can point at a file whose data never reached the disk (a zero-length checkpoint). So the
 // data is fsynced before the rename and the directory after it. Written by hand rather than with
 // write-file-atomic: that library is async-first and does not fsync the directory.
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** fsync a directory so a rename or a new entry inside it survives a crash; a no-op where the OS refuses. */
@@ -31,17 +31,23 @@ export function writeDurable(file: string, data: string | Uint8Array): void {
   }
 }
 
-/** Writes a file so that readers (and a reboot) see either the old content or the complete new one. */
-export function writeAtomic(file: string, data: string | Uint8Array): void {
+/**
+ * Writes a file so that readers (and a reboot) see either the old content or the complete new one.
+ * `durable: false` keeps the temp file and rename (a killed process never leaves a partial file) but
+ * skips both fsyncs: for many small files whose folder the caller syncs once per batch.
+ */
+export function writeAtomic(file: string, data: string | Uint8Array, o: { durable?: boolean } = {}): void {
+  const durable = o.durable ?? true;
   const tmp = `${file}.tmp-${process.pid}`;
   try {
-    writeDurable(tmp, data);
+    if (durable) writeDurable(tmp, data);
+    else writeFileSync(tmp, data);
     renameSync(tmp, file);
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
   }
-  syncDir(dirname(file));
+  if (durable) syncDir(dirname(file));
 }
 
 /** Renames `from` to `to` (a file or a whole directory) and makes the rename durable. */
