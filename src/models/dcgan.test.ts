@@ -189,3 +189,36 @@ for (const [what, options] of conditionings) {
     m.dispose();
   });
 }
+
+test('a private step takes the batched per-example pass where D allows it and micro-batches where it does not', async () => {
+  const { PrivateSession } = await import('../train/private.js');
+  const session = new PrivateSession({ epsilon: 10, delta: 1e-5, clip: 1, noise: 0.5, sampleRate: 0.1, expectedBatch: 4 });
+  for (const projection of [false, true]) {
+    const c = ctxFor('cgan', { private: true, options: { width: 4, projection } });
+    const m = getFamily('cgan').build(c);
+    const batches = [batchOf(4, c, 3)];
+    const dp = session.step(1);
+    let batched = 0, micro = 0;
+    const counted = {
+      ...dp,
+      gradients: (...a: Parameters<typeof dp.gradients>) => { micro++; return dp.gradients(...a); },
+      batchGradients: (...a: Parameters<NonNullable<typeof dp.batchGradients>>) => {
+        const r = dp.batchGradients!(...a);
+        if (r) batched++;
+        return r;
+      },
+    };
+    const d0 = snapshot(m.nets.d);
+    m.trainStep(batches, { step: 0, seed: 5, ...identity, dp: counted });
+    const before = tf.memory().numTensors;
+    const r = m.trainStep(batches, { step: 1, seed: 6, ...identity, dp: counted });
+    assert.equal(tf.memory().numTensors, before, `tensors leaked (projection ${projection})`);
+    for (const [k, v] of Object.entries(r)) assert.ok(Number.isFinite(v), `${k} = ${v}`);
+    assert.ok(r.dClipped >= 0 && r.dClipped <= 1);
+    assert.ok(changed(d0, snapshot(m.nets.d)), 'D weights did not change');
+    // A projection head is not a layer the batched pass knows: it must fall back, never skip clipping.
+    assert.deepEqual([batched, micro], projection ? [0, 2] : [2, 0]);
+    tf.dispose([batches[0].real, batches[0].labels!]);
+    m.dispose();
+  }
+});

@@ -197,31 +197,50 @@ class Dcgan implements GanModel {
     const none = tf.zeros([1, 1]);
     const smoothing = { smoothing: this.opts.labelSmoothing };
     const realLogits: tf.Tensor[] = [];
-    const priv = dp.gradients(this.dVars, n, (i) => {
+    // One batched pass where D allows it (per_example.ts); the n-fold mean loss is the sum of the examples' losses.
+    const batched = n ? dp.batchGradients?.(this.d, this.dVars, oneHot && this.dTakesLabel ? [real!, oneHot] : [real!], (out) =>
+      tf.mul(this.withAux(this.loss.d(out[0], none, smoothing), out[1] ?? null, oneHot, () => undefined, 'dClass'), n) as tf.Scalar) : null;
+    if (batched) realLogits.push(tf.reshape(batched.outputs[0], [-1]), ...batched.outputs);
+    const priv = batched ?? dp.gradients(this.dVars, n, (i) => {
       const hot = oneHot ? (tf.slice(oneHot, [i, 0], [1, -1]) as tf.Tensor2D) : null;
       const r = this.discriminate(tf.slice(real!, [i, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D, hot);
       realLogits.push(tf.keep(tf.reshape(r.logit, [-1])));
       return this.withAux(this.loss.d(r.logit, none, smoothing), r.cls, hot, () => undefined, 'dClass');
     });
-    let fakeLogits = none;
-    const { value, grads } = tf.variableGrads(() => {
-      fakeLogits = tf.keep(this.discriminate(ctx.augment(fakes, subSeed(seed, 3)), fh).logit);
-      return this.loss.d(none, fakeLogits, smoothing);
-    }, this.dVars);
-    // The fake side needs no privacy, but left unclipped it outweighs the clipped real side (a
-    // private FMNIST run drove D's score to ~0.05 on real and fake alike), so its mean gradient is
-    // held to the same norm C as each real example's.
-    const fakeNorm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))));
-    const scale = tf.minimum(1, tf.div(dp.clip, tf.add(fakeNorm, 1e-6)));
-    const total = Object.fromEntries(Object.keys(grads).map((k) => [k, tf.add(tf.mul(grads[k], scale), priv.grads[k])]));
+    const fakeIn = ctx.augment(fakes, subSeed(seed, 3));
+    const nf = fakeIn.shape[0];
+    // Fakes hold no private data, but their gradient must not outweigh the clipped real side (left
+    // unclipped, a private FMNIST run drove D's score to ~0.02 on real and fake alike): each fake is
+    // clipped to C as each real example is, and the sum shares the real side's divisor.
+    const fakeSide = dp.clippedSum?.(this.d, fh && this.dTakesLabel ? [fakeIn, fh] : [fakeIn], (out) => tf.mul(this.loss.d(none, out[0], smoothing), nf) as tf.Scalar);
+    let fakeLogits: tf.Tensor = none, fakeGrads: tf.NamedTensorMap;
+    if (fakeSide) {
+      fakeLogits = fakeSide.outputs[0];
+      tf.dispose(fakeSide.outputs.slice(1));
+      fakeGrads = tf.tidy(() => Object.fromEntries(Object.entries(fakeSide.sums).map(([k, g]) => [k, tf.div(g, dp.fakes)])));
+      tf.dispose(Object.values(fakeSide.sums));
+    } else {
+      // A D that the batched pass cannot handle: the fakes' mean gradient held to norm C instead.
+      const { value, grads } = tf.variableGrads(() => {
+        fakeLogits = tf.keep(this.discriminate(fakeIn, fh).logit);
+        return this.loss.d(none, fakeLogits, smoothing);
+      }, this.dVars);
+      fakeGrads = tf.tidy(() => {
+        const fakeNorm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))));
+        const scale = tf.minimum(1, tf.div(dp.clip, tf.add(fakeNorm, 1e-6)));
+        return Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, tf.mul(g, scale)]));
+      });
+      tf.dispose([value, ...Object.values(grads)]);
+    }
+    const total = Object.fromEntries(Object.keys(fakeGrads).map((k) => [k, tf.add(fakeGrads[k], priv.grads[k])]));
     this.optimizers.d.applyGradients(total);
     // For the log (the run dir's, not the release's): D's loss and score on this batch as a whole;
     // an empty Poisson batch reports D's score of a zero logit.
-    const r = realLogits.length ? tf.concat(realLogits) : none;
+    const r = batched ? realLogits[0] : realLogits.length ? tf.concat(realLogits) : none;
     const out = {
       loss: tf.keep(this.loss.d(r, fakeLogits, smoothing)), dReal: tf.keep(this.score(r)), dFake: tf.keep(this.score(fakeLogits)), dClipped: tf.keep(priv.clippedShare),
     };
-    tf.dispose([value, priv.loss, fakeLogits, ...realLogits, ...Object.values(grads), ...Object.values(priv.grads), ...Object.values(total)]);
+    tf.dispose([priv.loss, fakeLogits, ...realLogits, ...Object.values(fakeGrads), ...Object.values(priv.grads), ...Object.values(total)]);
     return out;
   }
 

@@ -75,6 +75,18 @@ export interface PrivateStep {
    * the caller owns the result.
    */
   gradients(vars: tf.Variable[], n: number, exampleLoss: (i: number) => tf.Scalar): { grads: tf.NamedTensorMap; loss: tf.Scalar; clippedShare: tf.Scalar };
+  /**
+   * The same from one batched pass of `model` on `inputs` (n ≥ 1 rows), `totalLoss` being the sum of
+   * the examples' losses; also returns the model's outputs. Null when the model has a layer that
+   * pass cannot handle (then use `gradients`).
+   */
+  batchGradients?(model: tf.LayersModel, vars: tf.Variable[], inputs: tf.Tensor[], totalLoss: (outputs: tf.Tensor[]) => tf.Scalar):
+    { grads: tf.NamedTensorMap; loss: tf.Scalar; clippedShare: tf.Scalar; outputs: tf.Tensor[] } | null;
+  /**
+   * Σ of the per-example gradients of `totalLoss`, each clipped to C, without noise (for examples
+   * that hold no private data, so that they weigh as much as the private ones); null as above.
+   */
+  clippedSum?(model: tf.LayersModel, inputs: tf.Tensor[], totalLoss: (outputs: tf.Tensor[]) => tf.Scalar): { sums: tf.NamedTensorMap; outputs: tf.Tensor[] } | null;
 }
 
 export interface GanModel {

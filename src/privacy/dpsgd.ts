@@ -4,15 +4,17 @@
 // batch size. Under Poisson sampling the batch's own size is random and data-dependent, so dividing
 // by it would leak; the accountant (rdp.ts) charges exactly this mechanism.
 //
-// TF.js has no per-example gradients, so they come from micro-batches of one: n small backward
-// passes instead of one large one (the cost is measured in the DP bench row). Everything stays on the
-// device: no per-example norm is read back.
+// TF.js has no per-example gradients. For networks of dense and convolution layers they come from one
+// batched pass (per_example.ts: per-layer norms from activations and output gradients); anything
+// else uses micro-batches of one, n small backward passes (both costs in the DP bench rows).
+// Everything stays on the device: no per-example norm is read back.
 //
 // The noise is seeded so that an interrupted run resumes to the same weights, which makes the seed
 // part of the secret: whoever knows it can subtract the noise. A private run therefore draws its noise
 // seed from crypto at start and keeps it only in the (private) checkpoint, never in config.json, the
 // metrics or the released bundle.
 import * as tf from '@tensorflow/tfjs';
+import { clippedGradients } from './per_example.js';
 
 export interface DpSgdOptions {
   /** Per-example L2 clipping norm C. */
@@ -67,12 +69,40 @@ export function privateGradients(vars: tf.Variable[], n: number, exampleLoss: (i
     tf.dispose([...sum, lossSum, clipped]);
     ({ sum, loss: lossSum, clipped } = next);
   }
-  const grads = tf.tidy(() => Object.fromEntries(vars.map((v, j) => {
-    const noise = o.noiseMultiplier > 0 ? tf.randomNormal(v.shape, 0, o.noiseMultiplier * o.clip, 'float32', o.seed * 1009 + j) : tf.zerosLike(v);
-    return [v.name, tf.div(tf.add(sum[j], noise), o.expectedBatch)];
-  })));
+  const grads = noisyMean(vars, sum, o);
   const loss = tf.tidy(() => tf.div(lossSum, Math.max(n, 1)) as tf.Scalar);
   const clippedShare = tf.tidy(() => tf.div(clipped, Math.max(n, 1)) as tf.Scalar);
   tf.dispose([...sum, lossSum, clipped]);
   return { grads, loss, clippedShare };
+}
+
+/** (Σ clipped + N(0, σ²C²)) / expected batch, per variable. */
+function noisyMean(vars: tf.Variable[], sums: tf.Tensor[], o: DpSgdOptions): tf.NamedTensorMap {
+  return tf.tidy(() => Object.fromEntries(vars.map((v, j) => {
+    const noise = o.noiseMultiplier > 0 ? tf.randomNormal(v.shape, 0, o.noiseMultiplier * o.clip, 'float32', o.seed * 1009 + j) : tf.zerosLike(v);
+    return [v.name, tf.div(tf.add(sums[j], noise), o.expectedBatch)];
+  })));
+}
+
+/**
+ * The same mechanism as privateGradients from one batched pass over `model` (per_example.ts), with
+ * `totalLoss` the sum of the examples' losses; null when the model has a layer that pass cannot
+ * handle. `outputs` are the model's outputs on the batch. The caller owns the result.
+ */
+export function privateBatchGradients(model: tf.LayersModel, vars: tf.Variable[], inputs: tf.Tensor[], totalLoss: (outputs: tf.Tensor[]) => tf.Scalar, o: DpSgdOptions): (PrivateGradients & { outputs: tf.Tensor[] }) | null {
+  check(o);
+  const n = inputs[0].shape[0];
+  if (n === 0) return null;
+  const r = clippedGradients(model, inputs, totalLoss, o.clip);
+  if (!r) return null;
+  const missing = vars.find((v) => !r.sums[v.name]);
+  if (missing) {
+    tf.dispose([r.norms, r.loss, ...r.outputs, ...Object.values(r.sums)]);
+    throw new Error(`DP-SGD: variable ${missing.name} is not one of the model's trainable weights.`);
+  }
+  const grads = noisyMean(vars, vars.map((v) => r.sums[v.name]), o);
+  const loss = tf.tidy(() => tf.div(r.loss, n) as tf.Scalar);
+  const clippedShare = tf.tidy(() => tf.mean(tf.cast(tf.greater(r.norms, o.clip), 'float32')) as tf.Scalar);
+  tf.dispose([r.norms, r.loss, ...Object.values(r.sums)]);
+  return { grads, loss, clippedShare, outputs: r.outputs };
 }

@@ -9,4 +9,5 @@ export {
   type AccountantOptions, type HistoryEntry, type PrivacyBudget, type RdpAccountantJSON,
 } from './accountant.js';
 export { erf, erfc, logErfc } from './erfc.js';
-export { privateGradients, type DpSgdOptions, type PrivateGradients } from './dpsgd.js';
+export { privateBatchGradients, privateGradients, type DpSgdOptions, type PrivateGradients } from './dpsgd.js';
+export { clippedGradients, supportsBatchedClipping, type ClippedGradients } from './per_example.js';

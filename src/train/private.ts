@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { imagesFromBytes } from '../engine/index.js';
 import type { ImageCache } from '../data/cache.js';
 import type { PrivateStep, TrainBatch } from '../models/index.js';
-import { noiseMultiplierFor, privateGradients, RdpAccountant } from '../privacy/index.js';
+import { clippedGradients, noiseMultiplierFor, privateBatchGradients, privateGradients, RdpAccountant } from '../privacy/index.js';
 import { rng } from '../util/random.js';
 import type { TrainConfig } from '../run/config.js';
 
@@ -92,12 +92,20 @@ export class PrivateSession {
   /** What the family's step gets: DP-SGD with this run's C, σ and expected batch, and secret noise. */
   step(step: number): PrivateStep {
     let call = 0;
+    const options = () => ({
+      clip: this.settings.clip, noiseMultiplier: this.settings.noise, expectedBatch: this.settings.expectedBatch, seed: this.seed('noise', step, call++),
+    });
     return {
       fakes: this.settings.expectedBatch,
       clip: this.settings.clip,
-      gradients: (vars, n, exampleLoss) => privateGradients(vars, n, exampleLoss, {
-        clip: this.settings.clip, noiseMultiplier: this.settings.noise, expectedBatch: this.settings.expectedBatch, seed: this.seed('noise', step, call++),
-      }),
+      gradients: (vars, n, exampleLoss) => privateGradients(vars, n, exampleLoss, options()),
+      batchGradients: (model, vars, inputs, totalLoss) => privateBatchGradients(model, vars, inputs, totalLoss, options()),
+      clippedSum: (model, inputs, totalLoss) => {
+        const r = clippedGradients(model, inputs, totalLoss, this.settings.clip);
+        if (!r) return null;
+        tf.dispose([r.norms, r.loss]);
+        return { sums: r.sums, outputs: r.outputs };
+      },
     };
   }
 }

@@ -31,7 +31,7 @@ if (opt.busy) {
 if (opt.dp) {
   const { benchDp, dpTable } = await import(['..', '..', 'train', 'bench_dp.js'].join('/'));
   await initEngine();
-  const rows = benchDp(opt.quick ? { batches: [16], steps: 2 } : {});
+  const rows = benchDp(opt.quick ? { batches: [16], steps: 2 } : { batches: [16, 64, 256], width: 32, micro: true });
   console.log(dpTable(rows));
   if (opt.json) console.log(JSON.stringify({ dp: rows }));
   process.exit(0);

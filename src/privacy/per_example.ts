@@ -1,0 +1,180 @@
+// Per-example clipped gradients of a whole batch in one pass (ghost clipping, Goodfellow 2015; Li et
+// al. 2022; Opacus's grad samplers). The weight gradient of a dense or convolution layer for one
+// example is Σ_t a_t ⊗ g_t over its output positions t, where a are the layer's input patches and g
+// the loss's gradient at its output; so one forward pass (keeping each layer's input) and one
+// backward pass to the layers' outputs give every example's gradient norm:
+//   - dense: ‖a‖²·‖g‖² exactly;
+//   - convolution: either ‖Pᵀg‖² from the explicit per-example gradient (T·K·C work), or the ghost
+//     norm Σ (PPᵀ ⊙ ggᵀ) (T²·(K + C) work, never materialising the gradient), whichever is cheaper.
+// The clipped sum is then one matmul per layer, Pᵀ (c ⊙ g), with c = min(1, C / ‖∇ᵢ‖): about one
+// ordinary backward pass more, instead of one backward pass per example.
+//
+// Only sound where examples never meet inside the network: every layer must be per-example (no
+// batch norm, no minibatch statistics). Layers this file does not know make it return null, and the
+// caller falls back to micro-batches of one.
+import * as tf from '@tensorflow/tfjs';
+
+/** Layers without weights that act on each example alone. */
+const PER_EXAMPLE = new Set(['InputLayer', 'LeakyReLU', 'ReLU', 'Activation', 'Flatten', 'Reshape', 'Concatenate', 'SynthsetLabelPlanes']);
+
+interface ConvGeometry { k: number; stride: number; padding: 'same' | 'valid' }
+
+interface Site {
+  layer: tf.layers.Layer;
+  /** The convolution's geometry; undefined for a dense layer. */
+  conv?: ConvGeometry;
+  kernel: tf.Variable;
+  bias: tf.Variable | null;
+}
+
+function siteOf(layer: tf.layers.Layer): Site | null | 'none' {
+  const weights = layer.trainableWeights;
+  if (!weights.length) return PER_EXAMPLE.has(layer.getClassName()) ? 'none' : null;
+  const vars = weights.map((w) => w.read() as tf.Variable);
+  const kernel = vars.find((v) => v.rank >= 2), bias = vars.find((v) => v.rank === 1) ?? null;
+  if (!kernel || vars.length !== (bias ? 2 : 1)) return null;
+  const cfg = layer.getConfig();
+  const inRank = layer.inboundNodes[0]?.inputTensors[0]?.shape.length;
+  if (layer.getClassName() === 'Dense' && kernel.rank === 2 && inRank === 2 && (cfg.activation ?? 'linear') === 'linear') return { layer, kernel, bias };
+  if (layer.getClassName() === 'SynthsetConv2D' && kernel.rank === 4) {
+    return { layer, kernel, bias, conv: { k: cfg.kernelSize as number, stride: cfg.strides as number, padding: cfg.padding as 'same' | 'valid' } };
+  }
+  return null;
+}
+
+/** Whether `model` is one that clippedGradients can handle. */
+export function supportsBatchedClipping(model: tf.LayersModel): boolean {
+  return plan(model) !== null;
+}
+
+function plan(model: tf.LayersModel): { layer: tf.layers.Layer; site: Site | null }[] | null {
+  const steps: { layer: tf.layers.Layer; site: Site | null }[] = [];
+  for (const layer of model.layers) {
+    if (layer.inboundNodes.length !== 1) return null;
+    const s = siteOf(layer);
+    if (s === null) return null;
+    steps.push({ layer, site: s === 'none' ? null : s });
+  }
+  return steps;
+}
+
+/**
+ * Input patches [n, T, k·k·Cin] of a convolution, in the kernel's (kh, kw, cin) order (im2col).
+ * A plain copy loop: built from tf.stridedSlice (JS kernels on every CPU backend) it took 3 s a batch.
+ */
+function patches(a: tf.Tensor4D, g: ConvGeometry, out: [number, number]): tf.Tensor3D {
+  const [n, h, w, c] = a.shape;
+  const [ho, wo] = out, k = g.k, s = g.stride;
+  const before = (size: number, o: number) => (g.padding === 'same' ? Math.floor(Math.max((o - 1) * s + k - size, 0) / 2) : 0);
+  const top = before(h, ho), left = before(w, wo);
+  const src = a.dataSync() as Float32Array;
+  const row = k * k * c;
+  const dst = new Float32Array(n * ho * wo * row);
+  for (let b = 0; b < n; b++) {
+    for (let oy = 0; oy < ho; oy++) {
+      for (let ox = 0; ox < wo; ox++) {
+        const base = ((b * ho + oy) * wo + ox) * row;
+        for (let kh = 0; kh < k; kh++) {
+          const iy = oy * s + kh - top;
+          if (iy < 0 || iy >= h) continue;
+          for (let kw = 0; kw < k; kw++) {
+            const ix = ox * s + kw - left;
+            if (ix < 0 || ix >= w) continue;
+            const from = ((b * h + iy) * w + ix) * c;
+            dst.set(src.subarray(from, from + c), base + (kh * k + kw) * c);
+          }
+        }
+      }
+    }
+  }
+  return tf.tensor3d(dst, [n, ho * wo, row]);
+}
+
+export interface ClippedGradients {
+  /** Σᵢ min(1, C/‖∇ᵢ‖)·∇ᵢ per variable name. */
+  sums: tf.NamedTensorMap;
+  /** ‖∇ᵢ‖ over all of the model's variables. */
+  norms: tf.Tensor1D;
+  /** The total loss. */
+  loss: tf.Scalar;
+  /** The model's outputs on `inputs`. */
+  outputs: tf.Tensor[];
+}
+
+/**
+ * The per-example clipped gradient sum of `totalLoss`, which must be a sum of one term per example
+ * (example i's term may read only row i of the outputs), over the trainable variables of `model`.
+ * Null when the model has a layer this cannot handle. The caller owns the result.
+ */
+export function clippedGradients(model: tf.LayersModel, inputs: tf.Tensor[], totalLoss: (outputs: tf.Tensor[]) => tf.Scalar, clip: number): ClippedGradients | null {
+  const steps = plan(model);
+  if (!steps) return null;
+  const n = inputs[0].shape[0];
+  const sites = steps.filter((s) => s.site).map((s) => s.site!);
+  const acts: tf.Tensor[] = [];
+  let outputs: tf.Tensor[] = [];
+  const probes = sites.map((s) => tf.zeros([n, ...(s.layer.outputShape as number[]).slice(1)]));
+  const forward = (...p: tf.Tensor[]): tf.Scalar => {
+    const values = new Map<number, tf.Tensor>(model.inputs.map((x, i) => [x.id, inputs[i]]));
+    let site = 0;
+    for (const { layer, site: s } of steps) {
+      const node = layer.inboundNodes[0];
+      if (layer.getClassName() === 'InputLayer') continue;
+      const ins = node.inputTensors.map((t) => values.get(t.id)!);
+      let out = layer.apply(ins.length === 1 ? ins[0] : ins, { training: true }) as tf.Tensor;
+      if (s) {
+        acts.push(tf.keep(ins[0]));
+        out = tf.add(out, p[site++]);
+      }
+      values.set(node.outputTensors[0].id, out);
+    }
+    outputs = model.outputs.map((o) => tf.keep(values.get(o.id)!));
+    return totalLoss(outputs);
+  };
+  const { value, grads } = tf.valueAndGrads(forward)(probes);
+  const own = acts.filter((a) => !inputs.includes(a));
+  try {
+    return tf.tidy(() => {
+      const rowsIn = sites.map((s, l) => (s.conv ? patches(acts[l] as tf.Tensor4D, s.conv, [grads[l].shape[1]!, grads[l].shape[2]!]) : acts[l]));
+      const norms = tf.sqrt(tf.addN(sites.map((s, l) => layerNormsSq(s, rowsIn[l], grads[l])))) as tf.Tensor1D;
+      const factor = tf.minimum(1, tf.div(clip, tf.add(norms, 1e-6))) as tf.Tensor1D;
+      const sums: tf.NamedTensorMap = {};
+      sites.forEach((s, l) => Object.assign(sums, clippedSum(s, rowsIn[l], grads[l], factor)));
+      return { sums, norms, loss: tf.keep(value) as tf.Scalar, outputs };
+    });
+  } finally {
+    tf.dispose([...grads, ...probes, ...own]);
+  }
+}
+
+function flatRows(g: tf.Tensor): tf.Tensor3D {
+  return tf.reshape(g, [g.shape[0], -1, g.shape[g.rank - 1]]);
+}
+
+/** ‖∇ᵢ‖² of one layer's variables, per example [n]; `a` is its input, as patches [n, T, K] for a convolution. */
+function layerNormsSq(s: Site, a: tf.Tensor, g: tf.Tensor): tf.Tensor1D {
+  const gr = flatRows(g);
+  const bias = s.bias ? tf.sum(tf.square(tf.sum(gr, 1)), 1) : null;
+  let kernel: tf.Tensor1D;
+  if (!s.conv) {
+    kernel = tf.mul(tf.sum(tf.square(a), 1), tf.sum(tf.square(gr), [1, 2]));
+  } else {
+    const p = a as tf.Tensor3D;
+    const [, t, k] = p.shape, c = gr.shape[2];
+    kernel = t * (k + c) < k * c
+      ? tf.sum(tf.mul(tf.matMul(p, p, false, true), tf.matMul(gr, gr, false, true)), [1, 2])
+      : tf.sum(tf.square(tf.matMul(p, gr, true, false)), [1, 2]);
+  }
+  return (bias ? tf.add(kernel, bias) : kernel) as tf.Tensor1D;
+}
+
+/** Σᵢ cᵢ·∇ᵢ of one layer's variables (`a` as for layerNormsSq). */
+function clippedSum(s: Site, a: tf.Tensor, g: tf.Tensor, factor: tf.Tensor1D): tf.NamedTensorMap {
+  const n = g.shape[0];
+  const cg = tf.mul(g, tf.reshape(factor, [n, ...g.shape.slice(1).map(() => 1)]));
+  const rows = tf.reshape(cg, [-1, g.shape[g.rank - 1]]) as tf.Tensor2D;
+  const input = tf.reshape(a, [rows.shape[0], -1]) as tf.Tensor2D;
+  const out: tf.NamedTensorMap = { [s.kernel.name]: tf.reshape(tf.matMul(input, rows, true, false), s.kernel.shape) };
+  if (s.bias) out[s.bias.name] = tf.sum(rows, 0);
+  return out;
+}
