@@ -222,3 +222,18 @@ test('a private step takes the batched per-example pass where D allows it and mi
     m.dispose();
   }
 });
+
+test('dWidth sets D apart from G (a private run\'s lever), and is checked', () => {
+  const same = getFamily('cgan').build(ctxFor('cgan', { options: { width: 8 } }));
+  const narrow = getFamily('cgan').build(ctxFor('cgan', { options: { width: 8, dWidth: 4 } }));
+  try {
+    assert.equal(narrow.nets.g.countParams(), same.nets.g.countParams(), 'G keeps its width');
+    const dConvs = (m: GanModel) => m.nets.d.layers.filter((l) => l.getClassName() === 'SynthsetConv2D').map((l) => (l.getConfig().filters as number));
+    assert.deepEqual(dConvs(same), [8, 16, 32]);
+    assert.deepEqual(dConvs(narrow), [4, 8, 16]);
+  } finally {
+    same.dispose();
+    narrow.dispose();
+  }
+  assert.throws(() => getFamily('cgan').build(ctxFor('cgan', { options: { dWidth: -1 } })), /Option "dWidth" must be an integer in 0..1024 \(0: the same as width\), got -1/);
+});

@@ -12,6 +12,11 @@ import { buildDiscriminator, buildGenerator, discriminatorTakesLabel, type NetSh
 export const DCGAN_DEFAULTS = {
   /** Channels of G's last hidden layer and D's first. */
   width: 64,
+  /**
+   * D's own base width (0: the same as width). A private run's noise grows with the square root of
+   * D's parameter count, so a narrower D than G is a privacy lever.
+   */
+  dWidth: 0,
   loss: 'bce',
   /** One-sided label smoothing of D's real targets (bce and lsgan only). */
   labelSmoothing: 0,
@@ -50,6 +55,7 @@ export function parseOptions(o: Record<string, unknown>): DcganOptions {
   const dBatchNorm = bool('dBatchNorm');
   const opts: DcganOptions = {
     width: num(o, 'width', (v) => Number.isInteger(v) && v >= 1 && v <= 1024, 'an integer in 1..1024'),
+    dWidth: num(o, 'dWidth', (v) => Number.isInteger(v) && v >= 0 && v <= 1024, 'an integer in 0..1024 (0: the same as width)'),
     loss,
     labelSmoothing: num(o, 'labelSmoothing', (v) => v >= 0 && v < 1, 'in [0, 1)'),
     lrG: num(o, 'lrG', (v) => v > 0, 'a positive number'),
@@ -312,7 +318,7 @@ export function dcganFamily(name: string, description: string, conditional: bool
       if (opts.projection && !conditional) throw new Error(`${name}: option "projection" (class-conditional batch-norm and a projection head) needs a conditional family such as cgan.`);
       return new Dcgan({
         size: ctx.size as 32 | 64 | 128, channels: ctx.channels, zDim: ctx.zDim, numClasses: conditional ? ctx.numClasses : 0,
-        width: opts.width, dBatchNorm: opts.dBatchNorm, seed: ctx.seed, auxClassifier: opts.aux > 0, projection: opts.projection,
+        width: opts.width, dWidth: opts.dWidth || undefined, dBatchNorm: opts.dBatchNorm, seed: ctx.seed, auxClassifier: opts.aux > 0, projection: opts.projection,
       }, opts);
     },
   };

@@ -17,6 +17,8 @@ export interface NetShape {
   numClasses: number;
   /** Channels of G's last hidden layer and D's first (64 in the paper). */
   width: number;
+  /** D's base width when it differs from G's. */
+  dWidth?: number;
   /** Batch-norm in D (off by default: unstable with small batches). */
   dBatchNorm: boolean;
   /** D also outputs K class logits (AC-GAN's auxiliary classifier) and takes no label input; needs numClasses. */
@@ -82,7 +84,7 @@ export function discriminatorTakesLabel(s: NetShape): boolean {
 }
 
 export function buildDiscriminator(s: NetShape): tf.LayersModel {
-  const chans = [...hiddenWidths(s.size, s.width)].reverse();
+  const chans = [...hiddenWidths(s.size, s.dWidth ?? s.width)].reverse();
   let seed = s.seed + 1000;
   const image = tf.input({ shape: [s.size, s.size, s.channels], name: 'image' });
   const label = discriminatorTakesLabel(s) ? tf.input({ shape: [s.numClasses], name: 'label' }) : null;
