@@ -1,6 +1,7 @@
 // Max and average pooling (inference) over oneDNN, and concatenation along any axis. tfjs's `cpu`
 // versions of both are scalar JS loops and were 65 % of an InceptionV3 forward pass (the feature
-// network of the fd/kid/prdc metrics). Average pooling excludes padding, as tfjs's does.
+// network of the fd/kid/prdc metrics). Average pooling excludes padding, as tfjs's does. Also the
+// im2col copy of per-example gradients.
 #include "common.h"
 #include <omp.h>
 #include <cstring>
@@ -66,11 +67,45 @@ Napi::Value Concat(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// (shape = [n, h, w, c, oh, ow, k, stride, padTop, padLeft], x, out): the input patches of a k x k
+// convolution, out[n, oh*ow, k*k*c] in the kernel's (kh, kw, c) order, zeros where a patch reaches
+// into the padding. Per-example gradients (DP-SGD) need the patches themselves; as a JS loop this
+// copy was half of a private step.
+Napi::Value Im2col(const Napi::CallbackInfo& info) {
+  auto s = ints(info[0]);
+  if (s.size() != 10) throw Napi::RangeError::New(info.Env(), "im2col: shape needs 10 numbers");
+  const int64_t n = s[0], h = s[1], w = s[2], c = s[3], oh = s[4], ow = s[5], k = s[6], st = s[7], top = s[8], left = s[9];
+  const float* x = f32(info[1]);
+  float* out = f32(info[2]);
+  const int64_t row = k * k * c;
+  if (static_cast<int64_t>(len(info[1])) != n * h * w * c || static_cast<int64_t>(len(info[2])) != n * oh * ow * row) {
+    throw Napi::RangeError::New(info.Env(), "im2col: buffer sizes do not match the shape");
+  }
+#pragma omp parallel for collapse(2) if (n * oh * ow * row > kParallelMin) schedule(static)
+  for (int64_t b = 0; b < n; b++) {
+    for (int64_t oy = 0; oy < oh; oy++) {
+      for (int64_t ox = 0; ox < ow; ox++) {
+        float* dst = out + ((b * oh + oy) * ow + ox) * row;
+        for (int64_t kh = 0; kh < k; kh++) {
+          const int64_t iy = oy * st + kh - top;
+          for (int64_t kw = 0; kw < k; kw++, dst += c) {
+            const int64_t ix = ox * st + kw - left;
+            if (iy < 0 || iy >= h || ix < 0 || ix >= w) std::memset(dst, 0, sizeof(float) * c);
+            else std::memcpy(dst, x + ((b * h + iy) * w + ix) * c, sizeof(float) * c);
+          }
+        }
+      }
+    }
+  }
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void init_pool(Napi::Env env, Napi::Object exports) {
   expose(exports, "pool2d", Pool);
   expose(exports, "concat", Concat);
+  expose(exports, "im2col", Im2col);
 }
 
 }  // namespace synthset

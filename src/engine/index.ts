@@ -78,3 +78,4 @@ export { batchNormTrain } from './ops/batch_norm.js';
 export { FusedAdamOptimizer } from './ops/adam.js';
 export { imagesFromBytes } from './ops/images.js';
 export { stopGradient } from './ops/stop_gradient.js';
+export { im2col, type PatchGeometry } from './ops/im2col.js';

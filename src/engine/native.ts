@@ -44,6 +44,8 @@ export interface NativeAddon {
   pool2d(shape: number[], avg: boolean, x: Float32Array, y: Float32Array): void;
   concat(xs: Float32Array[], inner: number[], outer: number, out: Float32Array): void;
   softmax(x: Float32Array, rows: number, classes: number, y: Float32Array): void;
+  /** Absent from addons built before it existed (the JS loop then runs). */
+  im2col?(shape: number[], x: Float32Array, out: Float32Array): void;
   adam(x: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, xo: Float32Array, mo: Float32Array,
     vo: Float32Array, lr: number, beta1: number, beta2: number, eps: number, c1: number, c2: number): void;
 }

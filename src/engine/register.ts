@@ -20,6 +20,7 @@ import { softmaxOverrides } from './kernels/softmax.js';
 import { copyOverrides } from './kernels/copy.js';
 import { batchNormKernels } from './ops/batch_norm.js';
 import { adamKernel } from './ops/adam.js';
+import { im2colKernel } from './ops/im2col.js';
 import { leakyReluGradKernel } from './ops/leaky_relu.js';
 // Gradients of gradient kernels (second order, for gradient penalties); registration is a side effect.
 import './ops/conv_grads.js';
@@ -65,7 +66,7 @@ let registered = false;
 /** Our own kernels (batch-norm training, fused Adam) for the pure-JS `cpu` backend. */
 export function registerCpuExtras(): void {
   if (getKernel(batchNormKernels('cpu', null)[0].kernelName, 'cpu')) return;
-  for (const k of [...batchNormKernels('cpu', null), adamKernel('cpu', null), leakyReluGradKernel('cpu', null)]) registerKernel(k);
+  for (const k of [...batchNormKernels('cpu', null), adamKernel('cpu', null), leakyReluGradKernel('cpu', null), im2colKernel('cpu', null)]) registerKernel(k);
 }
 
 export function registerOnednn(addon: NativeAddon, priority = 3): void {
@@ -74,7 +75,7 @@ export function registerOnednn(addon: NativeAddon, priority = 3): void {
   loadConvChoices(addon);
   registerBackend(ONEDNN, () => new OneDnnBackend(), priority);
   const native = new Map(OVERRIDES.map((o) => [o.kernelName, o.native]));
-  const own = [...batchNormKernels(ONEDNN, addon), adamKernel(ONEDNN, addon), leakyReluGradKernel(ONEDNN, addon)];
+  const own = [...batchNormKernels(ONEDNN, addon), adamKernel(ONEDNN, addon), leakyReluGradKernel(ONEDNN, addon), im2colKernel(ONEDNN, addon)];
   const ownNames = new Set(own.map((k) => k.kernelName));
   for (const k of getKernelsForBackend('cpu')) {
     if (ownNames.has(k.kernelName)) continue;

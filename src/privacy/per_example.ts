@@ -13,16 +13,15 @@
 // batch norm, no minibatch statistics). Layers this file does not know make it return null, and the
 // caller falls back to micro-batches of one.
 import * as tf from '@tensorflow/tfjs';
+import { im2col, type PatchGeometry } from '../engine/index.js';
 
 /** Layers without weights that act on each example alone. */
 const PER_EXAMPLE = new Set(['InputLayer', 'LeakyReLU', 'ReLU', 'Activation', 'Flatten', 'Reshape', 'Concatenate', 'SynthsetLabelPlanes']);
 
-interface ConvGeometry { k: number; stride: number; padding: 'same' | 'valid' }
-
 interface Site {
   layer: tf.layers.Layer;
   /** The convolution's geometry; undefined for a dense layer. */
-  conv?: ConvGeometry;
+  conv?: PatchGeometry;
   kernel: tf.Variable;
   bias: tf.Variable | null;
 }
@@ -56,38 +55,6 @@ function plan(model: tf.LayersModel): { layer: tf.layers.Layer; site: Site | nul
     steps.push({ layer, site: s === 'none' ? null : s });
   }
   return steps;
-}
-
-/**
- * Input patches [n, T, k·k·Cin] of a convolution, in the kernel's (kh, kw, cin) order (im2col).
- * A plain copy loop: built from tf.stridedSlice (JS kernels on every CPU backend) it took 3 s a batch.
- */
-function patches(a: tf.Tensor4D, g: ConvGeometry, out: [number, number]): tf.Tensor3D {
-  const [n, h, w, c] = a.shape;
-  const [ho, wo] = out, k = g.k, s = g.stride;
-  const before = (size: number, o: number) => (g.padding === 'same' ? Math.floor(Math.max((o - 1) * s + k - size, 0) / 2) : 0);
-  const top = before(h, ho), left = before(w, wo);
-  const src = a.dataSync() as Float32Array;
-  const row = k * k * c;
-  const dst = new Float32Array(n * ho * wo * row);
-  for (let b = 0; b < n; b++) {
-    for (let oy = 0; oy < ho; oy++) {
-      for (let ox = 0; ox < wo; ox++) {
-        const base = ((b * ho + oy) * wo + ox) * row;
-        for (let kh = 0; kh < k; kh++) {
-          const iy = oy * s + kh - top;
-          if (iy < 0 || iy >= h) continue;
-          for (let kw = 0; kw < k; kw++) {
-            const ix = ox * s + kw - left;
-            if (ix < 0 || ix >= w) continue;
-            const from = ((b * h + iy) * w + ix) * c;
-            dst.set(src.subarray(from, from + c), base + (kh * k + kw) * c);
-          }
-        }
-      }
-    }
-  }
-  return tf.tensor3d(dst, [n, ho * wo, row]);
 }
 
 export interface ClippedGradients {
@@ -135,7 +102,7 @@ export function clippedGradients(model: tf.LayersModel, inputs: tf.Tensor[], tot
   const own = acts.filter((a) => !inputs.includes(a));
   try {
     return tf.tidy(() => {
-      const rowsIn = sites.map((s, l) => (s.conv ? patches(acts[l] as tf.Tensor4D, s.conv, [grads[l].shape[1]!, grads[l].shape[2]!]) : acts[l]));
+      const rowsIn = sites.map((s, l) => (s.conv ? im2col(acts[l] as tf.Tensor4D, s.conv) : acts[l]));
       const norms = tf.sqrt(tf.addN(sites.map((s, l) => layerNormsSq(s, rowsIn[l], grads[l])))) as tf.Tensor1D;
       const factor = tf.minimum(1, tf.div(clip, tf.add(norms, 1e-6))) as tf.Tensor1D;
       const sums: tf.NamedTensorMap = {};
