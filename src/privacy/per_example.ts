@@ -46,14 +46,19 @@ export function supportsBatchedClipping(model: tf.LayersModel): boolean {
   return plan(model) !== null;
 }
 
-function plan(model: tf.LayersModel): { layer: tf.layers.Layer; site: Site | null }[] | null {
-  const steps: { layer: tf.layers.Layer; site: Site | null }[] = [];
+type Plan = { layer: tf.layers.Layer; site: Site | null }[] | null;
+// A built model's layers do not change, and a private run asks once per D update.
+const plans = new WeakMap<tf.LayersModel, Plan>();
+
+function plan(model: tf.LayersModel): Plan {
+  if (plans.has(model)) return plans.get(model)!;
+  let steps: Plan = [];
   for (const layer of model.layers) {
-    if (layer.inboundNodes.length !== 1) return null;
-    const s = siteOf(layer);
-    if (s === null) return null;
+    const s = layer.inboundNodes.length === 1 ? siteOf(layer) : null;
+    if (s === null) { steps = null; break; }
     steps.push({ layer, site: s === 'none' ? null : s });
   }
+  plans.set(model, steps);
   return steps;
 }
 

@@ -2,6 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { tempDir } from '../data/test_images.js';
 import { initEngine } from '../engine/index.js';
 import { loadCheckpoint } from '../run/checkpoint.js';
@@ -123,4 +124,20 @@ test('Poisson sampling: each image joins a batch with probability q, batches dif
   } finally {
     d.close();
   }
+});
+
+test('a D the batched pass cannot handle falls back to micro-batches with the same noise as if it had not been asked', async () => {
+  const settings = { epsilon: 8, delta: 1e-5, clip: 1, noise: 1, sampleRate: 0.01, expectedBatch: 4 };
+  const s = new PrivateSession(settings);
+  const x = tf.input({ shape: [3] });
+  const d = tf.model({ inputs: x, outputs: tf.layers.dense({ units: 1 }).apply(tf.layers.batchNormalization().apply(x)) as tf.SymbolicTensor });
+  const vars = d.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+  const rows = tf.tensor2d([[1, 2, 3], [0, -1, 2]]);
+  const loss = (i: number) => tf.sum(d.apply(tf.slice(rows, [i, 0], [1, -1]), { training: false }) as tf.Tensor) as tf.Scalar;
+  const first = s.step(3), second = s.step(3);
+  assert.equal(first.batchGradients!(d, vars, [rows], (o) => tf.sum(o[0]) as tf.Scalar), null);
+  const a = first.gradients(vars, 2, loss), b = second.gradients(vars, 2, loss);
+  for (const [k, g] of Object.entries(a.grads)) assert.deepEqual(Array.from(g.dataSync()), Array.from(b.grads[k].dataSync()), `${k}: same noise`);
+  tf.dispose([rows, ...Object.values(a.grads), ...Object.values(b.grads), a.loss, b.loss, a.clippedShare, b.clippedShare]);
+  d.dispose();
 });

@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { imagesFromBytes } from '../engine/index.js';
 import type { ImageCache } from '../data/cache.js';
 import type { PrivateStep, TrainBatch } from '../models/index.js';
-import { clippedGradients, noiseMultiplierFor, privateBatchGradients, privateGradients, RdpAccountant } from '../privacy/index.js';
+import { clippedGradients, noiseMultiplierFor, privateBatchGradients, privateGradients, RdpAccountant, supportsBatchedClipping } from '../privacy/index.js';
 import { rng } from '../util/random.js';
 import type { TrainConfig } from '../run/config.js';
 
@@ -99,7 +99,9 @@ export class PrivateSession {
       fakes: this.settings.expectedBatch,
       clip: this.settings.clip,
       gradients: (vars, n, exampleLoss) => privateGradients(vars, n, exampleLoss, options()),
-      batchGradients: (model, vars, inputs, totalLoss) => privateBatchGradients(model, vars, inputs, totalLoss, options()),
+      // Asked first so that a D it cannot handle falls back without spending a noise seed.
+      batchGradients: (model, vars, inputs, totalLoss) =>
+        (supportsBatchedClipping(model) ? privateBatchGradients(model, vars, inputs, totalLoss, options()) : null),
       clippedSum: (model, inputs, totalLoss) => {
         const r = clippedGradients(model, inputs, totalLoss, this.settings.clip);
         if (!r) return null;
