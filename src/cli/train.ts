@@ -14,20 +14,22 @@ interface TrainFlags {
 }
 
 const DP_KEYS = ['epsilon', 'delta', 'clip', 'noise'];
+const DP_CLIPPING = ['flat', 'loss'];
 
-/** `--dp epsilon=10,delta=1e-5[,clip=1][,noise=1.1]`. */
+/** `--dp epsilon=10,delta=1e-5[,clip=1][,noise=1.1][,clipping=loss]`. */
 export function parseDp(v: string): TrainConfigInput['dp'] {
-  const out: Record<string, number> = {};
+  const out: Record<string, number | string> = {};
   for (const part of v.split(',').map((x) => x.trim()).filter(Boolean)) {
     const [k, val, ...rest] = part.split('=');
+    if (k === 'clipping' && !rest.length && DP_CLIPPING.includes(val)) { out[k] = val; continue; }
     const n = Number(val);
     if (rest.length || !DP_KEYS.includes(k) || val === undefined || val.trim() === '' || !Number.isFinite(n)) {
-      throw new InvalidArgumentError(`expected key=number pairs of ${DP_KEYS.join(', ')} separated by commas (e.g. epsilon=10,delta=1e-5), got "${part}".`);
+      throw new InvalidArgumentError(`expected key=number pairs of ${DP_KEYS.join(', ')} (and clipping=${DP_CLIPPING.join('|')}) separated by commas (e.g. epsilon=10,delta=1e-5), got "${part}".`);
     }
     out[k] = n;
   }
   if (out.epsilon === undefined || out.delta === undefined) throw new InvalidArgumentError('needs at least epsilon and delta, e.g. --dp epsilon=10,delta=1e-5.');
-  return out as TrainConfigInput['dp'];
+  return out as unknown as TrainConfigInput['dp'];
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -102,7 +104,7 @@ export function registerTrainCommand(program: Command, engine: () => Promise<unk
     .option('--seed <n>', 'run seed (weights, noise, data order)', parseIntArg(0))
     .option('--batch-size <n>', 'images per batch', parseIntArg(1))
     .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint up to --steps')
-    .option('--dp <settings>', 'differentially-private training (dcgan, cgan): epsilon=<ε>,delta=<δ>[,clip=<C, default 1>][,noise=<σ, default: solved for ε>]', parseDp)
+    .option('--dp <settings>', 'differentially-private training (dcgan, cgan): epsilon=<ε>,delta=<δ>[,clip=<C, default 1>][,noise=<σ, default: solved for ε>][,clipping=flat|loss (loss-weighted: C·min(1,|ℓ\'|))]', parseDp)
     .option('--quiet', 'no progress bar (for CI); errors and the summary still print')
     .action(async (o: TrainFlags) => {
       let config;

@@ -25,6 +25,8 @@ export interface DpSgdOptions {
   expectedBatch: number;
   /** Seed of this step's noise (secret; see above). */
   seed: number;
+  /** Loss-weighted clipping (per_example.ts): example i's bound is C·min(1, ‖∂ℓᵢ/∂outᵢ‖). Batched pass only. */
+  weighted?: boolean;
 }
 
 export interface PrivateGradients {
@@ -50,6 +52,7 @@ function check(o: DpSgdOptions): void {
  */
 export function privateGradients(vars: tf.Variable[], n: number, exampleLoss: (i: number) => tf.Scalar, o: DpSgdOptions): PrivateGradients {
   check(o);
+  if (o.weighted) throw new Error('DP-SGD: loss-weighted clipping (dp.clipping: loss) needs a discriminator of dense and convolution layers only, which this one is not: use dp.clipping: flat.');
   if (!(Number.isInteger(n) && n >= 0)) throw new Error(`DP-SGD: the number of examples must be a whole number, got ${n}.`);
   let sum = vars.map((v) => tf.zerosLike(v) as tf.Tensor);
   let lossSum = tf.scalar(0), clipped = tf.scalar(0);
@@ -93,7 +96,7 @@ export function privateBatchGradients(model: tf.LayersModel, vars: tf.Variable[]
   check(o);
   const n = inputs[0].shape[0];
   if (n === 0) return null;
-  const r = clippedGradients(model, inputs, totalLoss, o.clip);
+  const r = clippedGradients(model, inputs, totalLoss, o.clip, o.weighted);
   if (!r) return null;
   const missing = vars.find((v) => !r.sums[v.name]);
   if (missing) {

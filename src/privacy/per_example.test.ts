@@ -96,3 +96,53 @@ test('a network whose layers mix examples (batch norm) is not handled in one pas
     d.dispose();
   }
 });
+
+for (const aux of [false, true]) {
+  test(`loss-weighted clipping: example i held to C·min(1, ‖∂ℓᵢ/∂outᵢ‖), and removing any one example moves the sum by at most C (${aux ? 'two heads' : 'label planes'})`, () => {
+    const m = disc(aux);
+    const row = (t: tf.Tensor, i: number) => tf.slice(t, [i, ...t.shape.slice(1).map(() => 0)], [1, ...t.shape.slice(1)]);
+    const lossOf = (out: tf.Tensor[], h: tf.Tensor2D) => m.loss(out.length === 1 ? out[0] : out, h);
+    try {
+      const C = 0.05;
+      const r = clippedGradients(m.d, m.inputs, (out) => lossOf(out, m.hot), C, true)!;
+      const want = m.vars.map((v) => new Float32Array(v.size));
+      const ws: number[] = [];
+      for (let i = 0; i < m.n; i++) {
+        const ins = m.inputs.map((t) => row(t, i));
+        const outs = [m.d.apply(ins.length === 1 ? ins[0] : ins, { training: true })].flat() as tf.Tensor[];
+        // ℓᵢ's gradient at D's outputs, straight from autograd on the outputs themselves.
+        const gOut = tf.grads((...o: tf.Tensor[]) => lossOf(o, row(m.hot, i) as tf.Tensor2D))(outs);
+        const w = Math.min(1, Math.sqrt(gOut.reduce((s, g) => s + tf.sum(tf.square(g)).dataSync()[0], 0)));
+        const { value, grads } = tf.variableGrads(() => lossOf([m.d.apply(ins.length === 1 ? ins[0] : ins, { training: true })].flat() as tf.Tensor[], row(m.hot, i) as tf.Tensor2D), m.vars);
+        const g = m.vars.map((v) => Array.from(grads[v.name].dataSync()));
+        const norm = Math.sqrt(g.reduce((s, x) => s + x.reduce((t, v) => t + v * v, 0), 0));
+        ws.push(w);
+        const c = Math.min(1, (C * w) / (norm + 1e-6));
+        g.forEach((x, j) => x.forEach((v, k) => { want[j][k] += c * v; }));
+        tf.dispose([value, ...Object.values(grads), ...outs, ...gOut, ...ins]);
+      }
+      // With a class head, softmax cross-entropy's gradient mostly tops 1 on its own.
+      if (!aux) assert.ok(ws.some((w) => w < 0.9), `some example should weigh below 1 here: ${ws}`);
+      const got = flat(r.sums, m.vars), ref = want.flatMap((x) => Array.from(x));
+      const scale = Math.max(...ref.map(Math.abs));
+      for (let k = 0; k < got.length; k++) assert.ok(Math.abs(got[k] - ref[k]) <= 1e-4 * scale, `coordinate ${k}: ${got[k]} vs ${ref[k]}`);
+      // Neighbouring data sets: the batch without example i.
+      for (let i = 0; i < m.n; i++) {
+        const keep = tf.tensor1d(Array.from({ length: m.n }, (_, j) => j).filter((j) => j !== i), 'int32');
+        const ins = m.inputs.map((t) => tf.gather(t, keep));
+        const hot = tf.gather(m.hot, keep) as tf.Tensor2D;
+        const without = clippedGradients(m.d, ins, (out) => lossOf(out, hot), C, true)!;
+        const moved = Math.sqrt(got.reduce((s, v, k) => s + (v - flat(without.sums, m.vars)[k]) ** 2, 0));
+        assert.ok(moved <= C * (1 + 1e-3), `removing example ${i} moved the sum by ${moved} > C = ${C}`);
+        tf.dispose([keep, hot, ...ins, without.norms, without.loss, ...without.outputs, ...Object.values(without.sums)]);
+      }
+      tf.dispose([r.norms, r.loss, ...r.outputs, ...Object.values(r.sums)]);
+    } finally {
+      m.dispose();
+    }
+  });
+}
+
+test('loss-weighted clipping needs the batched pass: micro-batches refuse it', () => {
+  assert.throws(() => privateGradients([], 0, () => tf.scalar(0), { clip: 1, noiseMultiplier: 0, expectedBatch: 1, seed: 1, weighted: true }), /loss-weighted clipping.*dp\.clipping: flat/);
+});

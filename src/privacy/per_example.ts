@@ -9,6 +9,13 @@
 // The clipped sum is then one matmul per layer, Pᵀ (c ⊙ g), with c = min(1, C / ‖∇ᵢ‖): about one
 // ordinary backward pass more, instead of one backward pass per example.
 //
+// Loss-weighted clipping (option `weighted`) bounds example i's contribution by C·wᵢ instead, with
+// wᵢ = min(1, ‖∂ℓᵢ/∂outᵢ‖) read off a probe at the model's outputs: c = min(1, C·wᵢ / ‖∇ᵢ‖). For a
+// scalar output this is clipping ∇ᵢ(out) to C and then scaling by ℓ'ᵢ, so a D whose examples are all
+// clipped still weighs a confidently right example less than a wrong one (flat clipping makes every
+// example count C, erasing what BCE's |σ(logit) − y| says). Each contribution stays within C and
+// depends on its own example only, so the sensitivity and the accountant are unchanged.
+//
 // Only sound where examples never meet inside the network: every layer must be per-example (no
 // batch norm, no minibatch statistics). Layers this file does not know make it return null, and the
 // caller falls back to micro-batches of one.
@@ -63,7 +70,7 @@ function plan(model: tf.LayersModel): Plan {
 }
 
 export interface ClippedGradients {
-  /** Σᵢ min(1, C/‖∇ᵢ‖)·∇ᵢ per variable name. */
+  /** Σᵢ min(1, C/‖∇ᵢ‖)·∇ᵢ per variable name (C·wᵢ in place of C when weighted). */
   sums: tf.NamedTensorMap;
   /** ‖∇ᵢ‖ over all of the model's variables. */
   norms: tf.Tensor1D;
@@ -78,14 +85,16 @@ export interface ClippedGradients {
  * (example i's term may read only row i of the outputs), over the trainable variables of `model`.
  * Null when the model has a layer this cannot handle. The caller owns the result.
  */
-export function clippedGradients(model: tf.LayersModel, inputs: tf.Tensor[], totalLoss: (outputs: tf.Tensor[]) => tf.Scalar, clip: number): ClippedGradients | null {
+export function clippedGradients(model: tf.LayersModel, inputs: tf.Tensor[], totalLoss: (outputs: tf.Tensor[]) => tf.Scalar, clip: number, weighted = false): ClippedGradients | null {
   const steps = plan(model);
   if (!steps) return null;
   const n = inputs[0].shape[0];
   const sites = steps.filter((s) => s.site).map((s) => s.site!);
   const acts: tf.Tensor[] = [];
   let outputs: tf.Tensor[] = [];
-  const probes = sites.map((s) => tf.zeros([n, ...(s.layer.outputShape as number[]).slice(1)]));
+  const shapeOf = (s: tf.Shape | tf.Shape[]) => [n, ...(s as number[]).slice(1)];
+  const probes = sites.map((s) => tf.zeros(shapeOf(s.layer.outputShape)));
+  if (weighted) probes.push(...model.outputs.map((o) => tf.zeros(shapeOf(o.shape))));
   const forward = (...p: tf.Tensor[]): tf.Scalar => {
     const values = new Map<number, tf.Tensor>(model.inputs.map((x, i) => [x.id, inputs[i]]));
     let site = 0;
@@ -100,7 +109,7 @@ export function clippedGradients(model: tf.LayersModel, inputs: tf.Tensor[], tot
       }
       values.set(node.outputTensors[0].id, out);
     }
-    outputs = model.outputs.map((o) => tf.keep(values.get(o.id)!));
+    outputs = model.outputs.map((o, j) => tf.keep(weighted ? tf.add(values.get(o.id)!, p[site + j]) : values.get(o.id)!));
     return totalLoss(outputs);
   };
   const { value, grads } = tf.valueAndGrads(forward)(probes);
@@ -109,7 +118,8 @@ export function clippedGradients(model: tf.LayersModel, inputs: tf.Tensor[], tot
     return tf.tidy(() => {
       const rowsIn = sites.map((s, l) => (s.conv ? im2col(acts[l] as tf.Tensor4D, s.conv) : acts[l]));
       const norms = tf.sqrt(tf.addN(sites.map((s, l) => layerNormsSq(s, rowsIn[l], grads[l])))) as tf.Tensor1D;
-      const factor = tf.minimum(1, tf.div(clip, tf.add(norms, 1e-6))) as tf.Tensor1D;
+      const bound = weighted ? tf.mul(clip, tf.minimum(1, outputGradNorms(grads.slice(sites.length)))) : tf.scalar(clip);
+      const factor = tf.minimum(1, tf.div(bound, tf.add(norms, 1e-6))) as tf.Tensor1D;
       const sums: tf.NamedTensorMap = {};
       sites.forEach((s, l) => Object.assign(sums, clippedSum(s, rowsIn[l], grads[l], factor)));
       return { sums, norms, loss: tf.keep(value) as tf.Scalar, outputs };
@@ -117,6 +127,11 @@ export function clippedGradients(model: tf.LayersModel, inputs: tf.Tensor[], tot
   } finally {
     tf.dispose([...grads, ...probes, ...own]);
   }
+}
+
+/** ‖∂ℓᵢ/∂outᵢ‖ over all of the model's outputs, per example [n]. */
+function outputGradNorms(gs: tf.Tensor[]): tf.Tensor1D {
+  return tf.sqrt(tf.addN(gs.map((g) => tf.sum(tf.square(tf.reshape(g, [g.shape[0], -1])), 1)))) as tf.Tensor1D;
 }
 
 function flatRows(g: tf.Tensor): tf.Tensor3D {

@@ -71,6 +71,8 @@ export const configSchema = z.object({
     delta: z.number().gt(0).lt(1),
     clip: z.number().positive().default(1),
     noise: z.number().positive().optional(),
+    /** flat: every example clipped to C; loss: to C·min(1, |ℓ'ᵢ|) (privacy/per_example.ts), same guarantee. */
+    clipping: z.enum(['flat', 'loss']).default('flat'),
   }).strict().nullable().default(null),
   options: z.record(z.unknown()).default({}),
 }).strict();

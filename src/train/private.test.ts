@@ -95,6 +95,8 @@ test('private training refuses what would break the guarantee', async () => {
   assert.throws(() => parseDp('epsilon=10'), /needs at least epsilon and delta/);
   assert.throws(() => parseDp('epsilon=10,delta=1e-5,sigma=2'), /key=number pairs of epsilon, delta, clip, noise/);
   assert.deepEqual(parseDp('epsilon=10, delta=1e-5,clip=0.5'), { epsilon: 10, delta: 1e-5, clip: 0.5 });
+  assert.deepEqual(parseDp('epsilon=1,delta=1e-5,clipping=loss'), { epsilon: 1, delta: 1e-5, clipping: 'loss' });
+  assert.throws(() => parseDp('epsilon=1,delta=1e-5,clipping=soft'), /clipping=flat\|loss/);
   assert.throws(() => new PrivateSession(privateSettings(cfg({}), 1000, 1), { secret: 'nope', accountant: {}, generation: 0 }), /privacy secret is corrupt/);
 });
 
@@ -140,4 +142,15 @@ test('a D the batched pass cannot handle falls back to micro-batches with the sa
   for (const [k, g] of Object.entries(a.grads)) assert.deepEqual(Array.from(g.dataSync()), Array.from(b.grads[k].dataSync()), `${k}: same noise`);
   tf.dispose([rows, ...Object.values(a.grads), ...Object.values(b.grads), a.loss, b.loss, a.clippedShare, b.clippedShare]);
   d.dispose();
+});
+
+test('a loss-weighted private run trains, keeps the setting in its config and names it in the model card', async () => {
+  const dir = join(runs.dir, 'weighted'), bundle = join(runs.dir, 'weighted-bundle');
+  const r = await train(tinyConfig(data.dir, dir, { family: 'cgan', steps: 3, logEvery: 1, dp: { ...DP, clipping: 'loss' }, options: { width: 4 } }));
+  assert.equal(r.stopped, 'done');
+  assert.equal(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).dp.clipping, 'loss');
+  const m = readMetrics(join(dir, 'metrics.jsonl'));
+  assert.ok(m.every((x) => Number.isFinite(x.lossD as number) && Number.isFinite(x.dClipped as number)), JSON.stringify(m));
+  await exportBundle(dir, bundle);
+  assert.match(readFileSync(join(bundle, 'MODEL_CARD.md'), 'utf8'), /clipping norm C \| 1 \(loss-weighted: each example held to C·min\(1, \|ℓ'\|\)\)/);
 });

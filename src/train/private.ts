@@ -26,7 +26,7 @@ export interface PrivateState {
   generation: number;
 }
 
-export interface PrivateSettings { epsilon: number; delta: number; clip: number; noise: number; sampleRate: number; expectedBatch: number }
+export interface PrivateSettings { epsilon: number; delta: number; clip: number; noise: number; sampleRate: number; expectedBatch: number; weighted?: boolean }
 
 /** q and σ of a private run on `trainImages` images: σ as configured, or solved for ε at the run's D updates. */
 export function privateSettings(cfg: TrainConfig, trainImages: number, dUpdatesPerStep: number): PrivateSettings {
@@ -35,7 +35,7 @@ export function privateSettings(cfg: TrainConfig, trainImages: number, dUpdatesP
   if (cfg.batchSize >= trainImages) throw new Error(`A private run samples each image with probability batchSize / N; batch ${cfg.batchSize} is not below the ${trainImages} training images: use a smaller --batch-size.`);
   const sampleRate = cfg.batchSize / trainImages;
   const noise = dp.noise ?? noiseMultiplierFor({ targetEpsilon: dp.epsilon, delta: dp.delta, sampleRate, steps: cfg.steps * dUpdatesPerStep });
-  return { epsilon: dp.epsilon, delta: dp.delta, clip: dp.clip, noise, sampleRate, expectedBatch: cfg.batchSize };
+  return { epsilon: dp.epsilon, delta: dp.delta, clip: dp.clip, noise, sampleRate, expectedBatch: cfg.batchSize, weighted: dp.clipping === 'loss' };
 }
 
 export class PrivateSession {
@@ -94,6 +94,7 @@ export class PrivateSession {
     let call = 0;
     const options = () => ({
       clip: this.settings.clip, noiseMultiplier: this.settings.noise, expectedBatch: this.settings.expectedBatch, seed: this.seed('noise', step, call++),
+      weighted: this.settings.weighted,
     });
     return {
       fakes: this.settings.expectedBatch,
@@ -103,7 +104,7 @@ export class PrivateSession {
       batchGradients: (model, vars, inputs, totalLoss) =>
         (supportsBatchedClipping(model) ? privateBatchGradients(model, vars, inputs, totalLoss, options()) : null),
       clippedSum: (model, inputs, totalLoss) => {
-        const r = clippedGradients(model, inputs, totalLoss, this.settings.clip);
+        const r = clippedGradients(model, inputs, totalLoss, this.settings.clip, this.settings.weighted);
         if (!r) return null;
         tf.dispose([r.norms, r.loss]);
         return { sums: r.sums, outputs: r.outputs };
