@@ -59,7 +59,7 @@ function privacySection(cfg: TrainConfig, data: DataSummary, meta: GeneratorMeta
     `Trained with differential privacy: **(ε = ${spent === undefined ? 'unknown (no metrics.jsonl)' : fmt(spent)}, δ = ${dp.delta})** spent of a budget of ε = ${dp.epsilon}.`, '',
     '| | |', '|---|---|',
     `| mechanism | DP-SGD on the discriminator's updates from real images (per-example clipping, Gaussian noise); the generator only ever sees the discriminator (post-processing) |`,
-    `| noise multiplier σ | ${dp.noise === undefined ? 'unknown' : fmt(dp.noise)} |`, `| clipping norm C | ${dp.clip}${dp.clipping === 'loss' ? ' (loss-weighted: each example held to C·min(1, |ℓ\'|))' : ''} |`,
+    `| noise multiplier σ | ${dp.noise === undefined ? 'unknown' : fmt(dp.noise)} |`, `| clipping norm C | ${dp.clip}${dp.clipping === 'loss' ? ' (loss-weighted: each example held to C·min(1, |ℓ\'| / |ℓ\' of an undecided D|))' : ''} |`,
     `| sampling | Poisson, q = ${fmt(cfg.batchSize / data.trainImages)} (batch ${cfg.batchSize} of ${data.trainImages} images) |`,
     `| steps | ${meta.step} training steps, ${meta.step * ndis} private discriminator updates |`,
     '| accountant | Rényi DP of the sampled Gaussian mechanism over Opacus\'s orders, converted to (ε, δ) as Opacus does |', '',

@@ -25,7 +25,7 @@ export interface DpSgdOptions {
   expectedBatch: number;
   /** Seed of this step's noise (secret; see above). */
   seed: number;
-  /** Loss-weighted clipping (per_example.ts): example i's bound is C·min(1, ‖∂ℓᵢ/∂outᵢ‖). Batched pass only. */
+  /** Loss-weighted clipping (per_example.ts): example i's bound is C·min(1, ‖ℓ'ᵢ(outᵢ)‖ / ‖ℓ'ᵢ(0)‖). Batched pass only. */
   weighted?: boolean;
 }
 

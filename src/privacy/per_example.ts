@@ -10,11 +10,15 @@
 // ordinary backward pass more, instead of one backward pass per example.
 //
 // Loss-weighted clipping (option `weighted`) bounds example i's contribution by C·wᵢ instead, with
-// wᵢ = min(1, ‖∂ℓᵢ/∂outᵢ‖) read off a probe at the model's outputs: c = min(1, C·wᵢ / ‖∇ᵢ‖). For a
-// scalar output this is clipping ∇ᵢ(out) to C and then scaling by ℓ'ᵢ, so a D whose examples are all
-// clipped still weighs a confidently right example less than a wrong one (flat clipping makes every
-// example count C, erasing what BCE's |σ(logit) − y| says). Each contribution stays within C and
-// depends on its own example only, so the sensitivity and the accountant are unchanged.
+// wᵢ = min(1, ‖∂ℓᵢ/∂outᵢ‖ / ‖∂ℓᵢ/∂out at 0‖) read off a probe at the model's outputs: c = min(1,
+// C·wᵢ / ‖∇ᵢ‖). So a D whose examples are all clipped still weighs a confidently right example less
+// than a wrong one (flat clipping makes every example count C, erasing what BCE's |σ(logit) − y|
+// says). The reference is the same loss at an undecided D (all outputs 0: BCE's 0.5, hinge's and
+// WGAN's 1), so an example D cannot yet judge counts C as under flat clipping: measured against the
+// bare ‖ℓ'ᵢ‖ instead, BCE capped every example at C/2 and a private FMNIST run at ε = 1, whose
+// gradients mostly sit below C, lost half its signal to the same noise (TSTR 68.6 % → 42.2 %).
+// Each contribution stays within C and depends on its own example only, so the sensitivity and the
+// accountant are unchanged.
 //
 // Only sound where examples never meet inside the network: every layer must be per-example (no
 // batch norm, no minibatch statistics). Layers this file does not know make it return null, and the
@@ -118,7 +122,7 @@ export function clippedGradients(model: tf.LayersModel, inputs: tf.Tensor[], tot
     return tf.tidy(() => {
       const rowsIn = sites.map((s, l) => (s.conv ? im2col(acts[l] as tf.Tensor4D, s.conv) : acts[l]));
       const norms = tf.sqrt(tf.addN(sites.map((s, l) => layerNormsSq(s, rowsIn[l], grads[l])))) as tf.Tensor1D;
-      const bound = weighted ? tf.mul(clip, tf.minimum(1, outputGradNorms(grads.slice(sites.length)))) : tf.scalar(clip);
+      const bound = weighted ? tf.mul(clip, lossWeights(outputs, grads.slice(sites.length), totalLoss)) : tf.scalar(clip);
       const factor = tf.minimum(1, tf.div(bound, tf.add(norms, 1e-6))) as tf.Tensor1D;
       const sums: tf.NamedTensorMap = {};
       sites.forEach((s, l) => Object.assign(sums, clippedSum(s, rowsIn[l], grads[l], factor)));
@@ -127,6 +131,12 @@ export function clippedGradients(model: tf.LayersModel, inputs: tf.Tensor[], tot
   } finally {
     tf.dispose([...grads, ...probes, ...own]);
   }
+}
+
+/** wᵢ = min(1, ‖ℓ'ᵢ(outᵢ)‖ / ‖ℓ'ᵢ(0)‖) per example [n]; flat (1) where the loss is flat at 0. */
+function lossWeights(outputs: tf.Tensor[], gs: tf.Tensor[], totalLoss: (outputs: tf.Tensor[]) => tf.Scalar): tf.Tensor1D {
+  const ref = outputGradNorms(tf.grads((...o: tf.Tensor[]) => totalLoss(o))(outputs.map((o) => tf.zerosLike(o))));
+  return tf.where(tf.greater(ref, 1e-12), tf.minimum(1, tf.div(outputGradNorms(gs), tf.maximum(ref, 1e-12))), tf.onesLike(ref)) as tf.Tensor1D;
 }
 
 /** ‖∂ℓᵢ/∂outᵢ‖ over all of the model's outputs, per example [n]. */

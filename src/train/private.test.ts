@@ -152,5 +152,5 @@ test('a loss-weighted private run trains, keeps the setting in its config and na
   const m = readMetrics(join(dir, 'metrics.jsonl'));
   assert.ok(m.every((x) => Number.isFinite(x.lossD as number) && Number.isFinite(x.dClipped as number)), JSON.stringify(m));
   await exportBundle(dir, bundle);
-  assert.match(readFileSync(join(bundle, 'MODEL_CARD.md'), 'utf8'), /clipping norm C \| 1 \(loss-weighted: each example held to C·min\(1, \|ℓ'\|\)\)/);
+  assert.match(readFileSync(join(bundle, 'MODEL_CARD.md'), 'utf8'), /clipping norm C \| 1 \(loss-weighted: each example held to C·min\(1, \|ℓ'\| \/ \|ℓ' of an undecided D\|\)\)/);
 });
