@@ -104,7 +104,7 @@ export function registerTrainCommand(program: Command, engine: () => Promise<unk
     .option('--seed <n>', 'run seed (weights, noise, data order)', parseIntArg(0))
     .option('--batch-size <n>', 'images per batch', parseIntArg(1))
     .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint up to --steps')
-    .option('--dp <settings>', 'differentially-private training (dcgan, cgan): epsilon=<ε>,delta=<δ>[,clip=<C, default 1>][,noise=<σ, default: solved for ε>][,clipping=flat|loss (loss-weighted: C·min(1, |ℓ\'|/|ℓ\'(0)|))]', parseDp)
+    .option('--dp <settings>', 'differentially-private training (dcgan, cgan): epsilon=<ε>,delta=<δ>[,clip=<C, default 1>][,noise=<σ, default: solved for ε>][,clipping=loss|flat (default loss: each example held to C·min(1, |ℓ\'|/|ℓ\'(0)|); flat: plain DP-SGD)]', parseDp)
     .option('--quiet', 'no progress bar (for CI); errors and the summary still print')
     .action(async (o: TrainFlags) => {
       let config;

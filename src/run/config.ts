@@ -71,7 +71,11 @@ export const configSchema = z.object({
     delta: z.number().gt(0).lt(1),
     clip: z.number().positive().default(1),
     noise: z.number().positive().optional(),
-    /** flat: every example clipped to C; loss: to C·min(1, |ℓ'ᵢ|) (privacy/per_example.ts), same guarantee. */
+    /**
+     * flat: every example clipped to C; loss: to C·min(1, |ℓ'ᵢ| / |ℓ'ᵢ(0)|) (privacy/per_example.ts),
+     * same guarantee. New runs get loss (resolveConfig); a saved config without the field predates it
+     * and was trained flat, so the schema's default keeps its resume exact.
+     */
     clipping: z.enum(['flat', 'loss']).default('flat'),
   }).strict().nullable().default(null),
   options: z.record(z.unknown()).default({}),
@@ -200,6 +204,8 @@ export function resolveConfig(input: ResolveInput): TrainConfig {
   const size = user.size;
   if (typeof family !== 'string') throw new ConfigError('No GAN family given: use --family (or "family" in the config file).');
   getFamily(family);
+  // Loss-weighted clipping measured better at both ends of the budget (FMNIST TSTR 75.6 vs 68.7 % at ε = 10, 74.0 vs 68.6 % at ε = 1).
+  if (user.dp && typeof user.dp === 'object' && !('clipping' in user.dp)) user = { ...user, dp: { ...user.dp, clipping: 'loss' } };
   if (size !== 32 && size !== 64 && size !== 128 && size !== 256) {
     throw new ConfigError(`Image size ${JSON.stringify(size)} is not supported: use 32, 64, 128 or 256 (--size).`);
   }
