@@ -36,11 +36,11 @@ export async function benchGenerate(sizes: (32 | 64)[] = [32, 64], images = 4096
       times.push(performance.now() - t0);
     }
     const forwardImgS = (GENERATE_BATCH * 1000) / [...times].sort((a, b) => a - b)[5];
+    const bundle = { dir: '(bench)', manifest: { family: 'dcgan', model: [{ path: 'model.json', bytes: 0, sha256: 'bench' }] }, generator: g, dispose: () => {} } as unknown as Bundle;
     try {
       for (const base of outputDirs()) {
         const dir = mkdtempSync(join(base, 'synthset-bench-gen-'));
         try {
-          const bundle = { dir: '(bench)', manifest: { family: 'dcgan', model: [{ path: 'model.json', bytes: 0, sha256: 'bench' }] }, generator: g, dispose: () => {} } as unknown as Bundle;
           const t0 = performance.now();
           await generateFolder({ bundle, perClass: images, seed: 0, out: dir });
           const generateImgS = (images * 1000) / (performance.now() - t0);

@@ -108,6 +108,7 @@ for (const aux of [false, true]) {
       const adv = tf.sum(tf.softplus(tf.neg(tf.mul(tf.mul(out[0], 300), tf.matMul(h, target)))));
       return (out[1] ? tf.add(adv, tf.sum(tf.mul(tf.neg(tf.logSoftmax(tf.mul(out[1], 300))), h))) : adv) as tf.Scalar;
     };
+    const normOf = (gs: tf.Tensor[]) => Math.sqrt(gs.reduce((s, g) => s + tf.sum(tf.square(g)).dataSync()[0], 0));
     try {
       const C = 0.05;
       const r = clippedGradients(m.d, m.inputs, (out) => lossOf(out, m.hot), C, true)!;
@@ -119,7 +120,6 @@ for (const aux of [false, true]) {
         // ℓᵢ's gradient at D's outputs, straight from autograd on the outputs themselves.
         const gOut = tf.grads((...o: tf.Tensor[]) => lossOf(o, row(m.hot, i) as tf.Tensor2D))(outs);
         const gRef = tf.grads((...o: tf.Tensor[]) => lossOf(o, row(m.hot, i) as tf.Tensor2D))(outs.map((o) => tf.zerosLike(o)));
-        const normOf = (gs: tf.Tensor[]) => Math.sqrt(gs.reduce((s, g) => s + tf.sum(tf.square(g)).dataSync()[0], 0));
         const w = Math.min(1, normOf(gOut) / normOf(gRef));
         tf.dispose(gRef);
         const { value, grads } = tf.variableGrads(() => lossOf([m.d.apply(ins.length === 1 ? ins[0] : ins, { training: true })].flat() as tf.Tensor[], row(m.hot, i) as tf.Tensor2D), m.vars);

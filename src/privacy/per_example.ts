@@ -133,10 +133,13 @@ export function clippedGradients(model: tf.LayersModel, inputs: tf.Tensor[], tot
   }
 }
 
-/** wᵢ = min(1, ‖ℓ'ᵢ(outᵢ)‖ / ‖ℓ'ᵢ(0)‖) per example [n]; flat (1) where the loss is flat at 0. */
+/**
+ * wᵢ = min(1, ‖ℓ'ᵢ(outᵢ)‖ / ‖ℓ'ᵢ(0)‖) per example [n]. A loss flat at 0 gives 1 (flat clipping) unless
+ * ℓ'ᵢ(outᵢ) is 0 too, and then ∇ᵢ is 0 and its weight moves nothing.
+ */
 function lossWeights(outputs: tf.Tensor[], gs: tf.Tensor[], totalLoss: (outputs: tf.Tensor[]) => tf.Scalar): tf.Tensor1D {
   const ref = outputGradNorms(tf.grads((...o: tf.Tensor[]) => totalLoss(o))(outputs.map((o) => tf.zerosLike(o))));
-  return tf.where(tf.greater(ref, 1e-12), tf.minimum(1, tf.div(outputGradNorms(gs), tf.maximum(ref, 1e-12))), tf.onesLike(ref)) as tf.Tensor1D;
+  return tf.minimum(1, tf.div(outputGradNorms(gs), tf.maximum(ref, 1e-12))) as tf.Tensor1D;
 }
 
 /** ‖∂ℓᵢ/∂outᵢ‖ over all of the model's outputs, per example [n]. */

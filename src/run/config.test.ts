@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { resolveConfig } from './config.js';
+import { resolveConfig, validateConfig } from './config.js';
 
 const RUNS = fileURLToPath(new URL('../../docs/runs/', import.meta.url));
 
@@ -16,4 +16,14 @@ test('every config under docs/runs resolves to a full configuration (the README 
   }
   const dp = resolveConfig({ file: join(RUNS, 'fmnist-dp-cgan32.yaml'), flags: { out: 'runs/x', dp: { epsilon: 1, delta: 1e-5 } } as never });
   assert.deepEqual(dp.dp, { epsilon: 1, delta: 1e-5, clip: 1, clipping: 'loss' }, '--dp on the command line overrides the file\'s budget and keeps its clipping');
+});
+
+test('a new private run clips loss-weighted unless told; a saved config from before the field was trained flat', () => {
+  const fresh = (dp: object) => resolveConfig({ flags: { family: 'cgan', size: 32, steps: 10, data: 'x', out: 'y', dp } as never });
+  assert.equal(fresh({ epsilon: 1, delta: 1e-5 }).dp?.clipping, 'loss');
+  assert.equal(fresh({ epsilon: 1, delta: 1e-5, clipping: 'flat' }).dp?.clipping, 'flat');
+  const saved = fresh({ epsilon: 1, delta: 1e-5 });
+  const older: Record<string, unknown> = { ...saved.dp };
+  delete older.clipping;
+  assert.equal(validateConfig({ ...saved, dp: older }).dp?.clipping, 'flat');
 });

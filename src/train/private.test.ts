@@ -9,7 +9,7 @@ import { loadCheckpoint } from '../run/checkpoint.js';
 import { readMetrics } from '../run/metrics.js';
 import { epsilonFor } from '../privacy/index.js';
 import { train } from './loop.js';
-import { resolveConfig, resumeConfig, validateConfig } from '../run/config.js';
+import { resumeConfig } from '../run/config.js';
 import { PrivateSession, privateSettings } from './private.js';
 import { tinyConfig, tinyData } from './test_helpers.js';
 import { parseDp } from '../cli/train.js';
@@ -97,11 +97,6 @@ test('private training refuses what would break the guarantee', async () => {
   assert.deepEqual(parseDp('epsilon=10, delta=1e-5,clip=0.5'), { epsilon: 10, delta: 1e-5, clip: 0.5 });
   assert.deepEqual(parseDp('epsilon=1,delta=1e-5,clipping=loss'), { epsilon: 1, delta: 1e-5, clipping: 'loss' });
   assert.throws(() => parseDp('epsilon=1,delta=1e-5,clipping=soft'), /clipping=flat\|loss/);
-  // New runs clip loss-weighted unless told; a saved config from before the field was trained flat.
-  const fresh = (dp: object) => resolveConfig({ flags: { family: 'cgan', size: 32, steps: 10, data: 'x', out: 'y', dp } as never }).dp?.clipping;
-  assert.equal(fresh({ epsilon: 1, delta: 1e-5 }), 'loss');
-  assert.equal(fresh({ epsilon: 1, delta: 1e-5, clipping: 'flat' }), 'flat');
-  assert.equal(validateConfig({ ...cfg({}), dp: { epsilon: 1, delta: 1e-5 } }).dp?.clipping, 'flat');
   assert.throws(() => new PrivateSession(privateSettings(cfg({}), 1000, 1), { secret: 'nope', accountant: {}, generation: 0 }), /privacy secret is corrupt/);
 });
 
