@@ -120,6 +120,8 @@ export class AdversarialModel implements GanModel {
       let loss = this.p.loss.d(r, f);
       stat('dReal', tf.mean(r));
       stat('dFake', tf.mean(f));
+      const reg = ctx.dOutputs?.(r, f, stat);
+      if (reg) loss = tf.add(loss, reg);
       if (this.p.penalty) {
         // The penalty's interpolates pair real and fake samples of the same class, so one label
         // vector serves both (the real batch's; pooled fakes of another class are rare and only

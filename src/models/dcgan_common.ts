@@ -173,8 +173,11 @@ class Dcgan implements GanModel {
       const f = this.discriminate(ctx.augment(fakes, subSeed(seed, 3)), fakeHot);
       stat('dReal', this.score(r.logit));
       stat('dFake', this.score(f.logit));
+      let adv = this.loss.d(r.logit, f.logit, { smoothing: this.opts.labelSmoothing });
+      const reg = ctx.dOutputs?.(r.logit, f.logit, stat);
+      if (reg) adv = tf.add(adv, reg) as tf.Scalar;
       // D's classifier learns from real images only: fakes would teach it their mistakes.
-      return this.withAux(this.loss.d(r.logit, f.logit, { smoothing: this.opts.labelSmoothing }), r.cls, oneHot, stat, 'dClass');
+      return this.withAux(adv, r.cls, oneHot, stat, 'dClass');
     });
   }
 

@@ -62,6 +62,12 @@ export interface StepContext {
    * `fakes` with labels drawn uniformly, never copied from the private batch.
    */
   dp?: PrivateStep;
+  /**
+   * The small-data regularisers' view of every D update (train/small_data.ts: LeCam, ADA): D's raw
+   * outputs on the real and on the fake batch, a `stat` to record what they follow; a returned
+   * term is added to D's loss. Absent when none is on; a family that supports them calls it.
+   */
+  dOutputs?: (real: tf.Tensor, fake: tf.Tensor, stat: (name: string, x: tf.Scalar) => void) => tf.Scalar | null;
 }
 
 /** What the loop hands a private family each step (the mechanism itself lives in privacy/). */

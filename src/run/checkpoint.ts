@@ -26,6 +26,8 @@ export interface LoopState {
   config: unknown;
   /** A private run's secret and accountant (train/private.ts): the budget survives a resume. */
   privacy?: unknown;
+  /** LeCam's anchors and ADA's strength (train/small_data.ts). */
+  smallData?: unknown;
 }
 
 interface Entry { key: string; shape: number[]; dtype: 'float32' | 'int32'; offset: number; length: number }

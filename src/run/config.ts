@@ -43,6 +43,21 @@ export const configSchema = z.object({
     translation: z.number().min(0).max(0.5).optional(),
     cutout: z.number().min(0).max(1).optional(),
   }).strict().nullable().default(null),
+  /**
+   * LeCam regularisation of D (train/lecam.ts), for small data sets: weight λ, the anchors' decay,
+   * and the step from which it applies (the reference: 0.3 on CIFAR with BigGAN, 0.99, 1000).
+   */
+  lecam: z.object({ weight: z.number().positive().default(0.3), decay: z.number().min(0).lt(1).default(0.99), start: int(0).default(1000) }).strict().nullable().default(null),
+  /**
+   * Adaptive augmentation (train/ada.ts): each op of "augment" is applied to an image with a
+   * probability p that rises while D calls more than "target" of the real images real.
+   */
+  ada: z.object({
+    target: z.number().gt(0).lt(1).default(0.6),
+    kimg: z.number().positive().default(100),
+    interval: int(1).default(4),
+    initial: z.number().min(0).max(1).default(0),
+  }).strict().nullable().default(null),
   // warmup: the decay ramps up as min(decay, (1 + t) / (10 + t)) (TensorFlow's ExponentialMovingAverage
   // with num_updates), so a short run's average is not dominated by its untrained first steps.
   ema: z.object({ decay: z.number().min(0).lt(1), warmup: z.boolean().default(true) }).strict().nullable().default({ decay: 0.999, warmup: true }),
@@ -191,6 +206,8 @@ export function validateConfig(raw: Record<string, unknown>, where = 'config'): 
   if (!r.success) throw new ConfigError(r.error.issues.map((i) => describeIssue(i, where)).join('; '));
   const cfg = r.data;
   if (cfg.steps <= 100) cfg.logEvery = 1;
+  if (cfg.ada && !cfg.augment?.policy.length) throw new ConfigError(`${where}: "ada" adapts how often the DiffAugment ops apply, so it needs "augment.policy" (e.g. --set augment.policy=[color,translation,cutout]).`);
+  if (cfg.dp && (cfg.lecam || cfg.ada)) throw new ConfigError(`${where}: "lecam" and "ada" follow D's outputs on the real images, which a private run may only use through DP-SGD: drop them or "dp".`);
   cfg.options = familyOptions(cfg.family, cfg.options);
   return cfg;
 }

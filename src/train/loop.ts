@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { writeAtomic } from '../util/atomic.js';
 import { SESSION_START, TensorBoardWriter } from '../run/tensorboard.js';
 import { saveGenerator } from '../run/generator.js';
-import type { GanModel, StepContext } from '../models/index.js';
+import { dataKindOf, type GanModel, type StepContext } from '../models/index.js';
 import { diffAugment } from './augment.js';
 import { loadCheckpoint, saveCheckpoint, type LoopState, type SaveHooks, type Trainable } from '../run/checkpoint.js';
 import type { TrainConfig } from '../run/config.js';
@@ -25,6 +25,7 @@ import { mixSeed } from '../util/random.js';
 import { stepSeed } from '../run/seed.js';
 import { generatorMeta, runSetup } from '../run/setup.js';
 import { PrivateSession, privateSettings, type PrivateState } from './private.js';
+import { SmallData, type SmallDataState } from './small_data.js';
 
 export interface StepEvent {
   step: number;
@@ -133,7 +134,10 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
     ema = cfg.ema ? new EmaGenerator(m.buildGenerator(), m.generator, cfg.ema.decay, cfg.ema.warmup) : null;
     const pool = cfg.pool ? new ImagePool(cfg.pool) : null;
     const pools: Record<string, ImagePool> = cfg.pool ? Object.fromEntries((m.poolNames ?? []).map((k) => [k, new ImagePool(cfg.pool!)])) : {};
-    const augment = cfg.augment ? diffAugment(cfg.augment) : (x: tf.Tensor4D) => x;
+    const small = cfg.lecam || cfg.ada ? new SmallData(cfg) : null;
+    if (small && dataKindOf(family) !== 'images') throw new TrainError(`lecam and ada regularise the D of the z families (dcgan, cgan, sngan, wgan-gp); ${cfg.family} trains on ${dataKindOf(family)} data.`);
+    const ada = small?.ada;
+    const augment = cfg.augment ? diffAugment(cfg.augment, ada ? () => ada.strength() : undefined) : (x: tf.Tensor4D) => x;
     const poolHook = (x: tf.Tensor4D, seed: number, name?: string) => {
       const p = name === undefined ? pool : pools[name];
       if (name !== undefined && cfg.pool && !p) throw new Error(`The family asked for image pool "${name}", which it does not list in poolNames.`);
@@ -162,6 +166,7 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
         throw new TrainError(`The data of ${cfg.data} changed since this run started (cache key ${data.hash.slice(0, 12)}, run ${ck.state.dataHash.slice(0, 12)}): resuming would train on other images. Start a new run instead.`);
       }
       await ck.restore(trainable);
+      small?.restore(ck.state.smallData as SmallDataState | undefined);
       state = { ...ck.state, config: cfg };
       metrics.truncate(state.step);
       pruneSamples(samplesDir, state.step);
@@ -181,6 +186,7 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
 
     const save = async () => {
       if (priv) state.privacy = priv.state();
+      if (small) state.smallData = small.state();
       const dir = await saveCheckpoint(runDir, state, trainable, opts.saveHooks);
       cb.onCheckpoint?.({ step: state.step, dir });
     };
@@ -242,7 +248,7 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
       try {
         const step = state.step + 1;
         for (let i = 0; i < m.ndis; i++) batchList.push(priv ? priv.batch(data.cache, data.rows, step, i, conditional) : await stream.next());
-        const stepCtx: StepContext = { step, seed: stepSeed(cfg.seed, step), augment, pool: poolHook, ...(priv ? { dp: priv.step(step) } : {}) };
+        const stepCtx: StepContext = { step, seed: stepSeed(cfg.seed, step), augment, pool: poolHook, ...(priv ? { dp: priv.step(step) } : {}), ...(small ? { dOutputs: small.hook(step) } : {}) };
         if (cfg.jitter && data.kind !== 'images') {
           const jit = cfg.jitter;
           batchList.forEach((b, i) => {
@@ -272,6 +278,7 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
           throw new TrainError(`"${bad[0]}" became ${bad[1]} at step ${badStep}${state.rolledBack ? ' again after one rollback with the learning rate halved' : ''}; stopping. Lower the learning rates (e.g. --set lrG=…, lrD=…), enable DiffAugment, or check the data.`);
         }
         await ck.restore(trainable);
+        small?.restore(ck.state.smallData as SmallDataState | undefined);
         state = { ...ck.state, config: cfg, lrScale: ck.state.lrScale * 0.5, rolledBack: true };
         priv?.rolledBack();
         applyLr(state.lrScale);
@@ -286,6 +293,7 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
         cb.onNote?.(`"${bad[0]}" became ${bad[1]} at step ${badStep}: rolled back to the checkpoint of step ${state.step} with the learning rate halved (×${state.lrScale}).`);
         continue;
       }
+      small?.after(values, cfg.batchSize * m.ndis, state.step + 1, cfg.family);
       ema?.update(state.step);
       const seconds = (performance.now() - t0) / 1000;
       state.step++;
