@@ -10,7 +10,7 @@ import { stopOnSignals } from './signals.js';
 
 interface TrainFlags {
   data?: string; dataA?: string; dataB?: string; preset?: 'cpu' | 'reference'; family?: string; size?: number; steps?: number; out?: string; config?: string; set: string[];
-  seed?: number; batchSize?: number; resume?: string; quiet?: boolean; dp?: TrainConfigInput['dp'];
+  seed?: number; batchSize?: number; resume?: string; quiet?: boolean; dp?: TrainConfigInput['dp']; perClass?: boolean;
 }
 
 const DP_KEYS = ['epsilon', 'delta', 'clip', 'noise'];
@@ -86,7 +86,7 @@ export function trainProgress(quiet: boolean) {
   };
 }
 
-const RESUME_ONLY = ['data', 'dataA', 'dataB', 'preset', 'family', 'size', 'out', 'config', 'seed', 'batchSize', 'dp'] as const;
+const RESUME_ONLY = ['data', 'dataA', 'dataB', 'preset', 'family', 'size', 'out', 'config', 'seed', 'batchSize', 'dp', 'perClass'] as const;
 
 export function registerTrainCommand(program: Command, engine: () => Promise<unknown>): Command {
   return program.command('train')
@@ -105,6 +105,7 @@ export function registerTrainCommand(program: Command, engine: () => Promise<unk
     .option('--batch-size <n>', 'images per batch', parseIntArg(1))
     .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint up to --steps')
     .option('--dp <settings>', 'differentially-private training (dcgan, cgan): epsilon=<ε>,delta=<δ>[,clip=<C, default 1>][,noise=<σ, default: solved for ε>][,clipping=loss|flat (default loss: each example held to C·min(1, |ℓ\'|/|ℓ\'(0)|); flat: plain DP-SGD)]', parseDp)
+    .option('--per-class', 'one unconditional model of --family (dcgan, sngan, wgan-gp) per class of an ImageFolder, trained side by side and saved as one conditional generator; --steps counts steps of each class\'s model')
     .option('--quiet', 'no progress bar (for CI); errors and the summary still print')
     .action(async (o: TrainFlags) => {
       let config;
@@ -118,7 +119,7 @@ export function registerTrainCommand(program: Command, engine: () => Promise<unk
         if (o.dataA && o.data) throw new Error('Give either --data or --data-a (domain A), not both.');
         if (o.dataA && !o.dataB) throw new Error('--data-a needs --data-b (domain B\'s folder).');
         const flags: TrainConfigInput = {
-          data: o.data ?? o.dataA, dataB: o.dataB, family: o.family, size: o.size as TrainConfigInput['size'], steps: o.steps, out: o.out, seed: o.seed, batchSize: o.batchSize, dp: o.dp,
+          data: o.data ?? o.dataA, dataB: o.dataB, family: o.family, size: o.size as TrainConfigInput['size'], steps: o.steps, out: o.out, seed: o.seed, batchSize: o.batchSize, dp: o.dp, perClass: o.perClass,
         };
         if (o.family && !familyNames().includes(o.family)) {
           throw new Error(`Unknown GAN family "${o.family}": use one of ${familyNames().join(', ')}.`);

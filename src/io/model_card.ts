@@ -88,8 +88,8 @@ export function modelCard(c: CardInput): string {
     lines.push('Unlabelled data (no classes).');
   }
   lines.push('', '## Training', '',
-    `Family \`${cfg.family}\`, ${cfg.size} px, ${meta.step} of ${cfg.steps} steps, batch ${cfg.batchSize}, latent size ${cfg.zDim}, seed ${cfg.seed}; ` +
-    `EMA ${cfg.ema ? `decay ${cfg.ema.decay} (these are the EMA weights)` : 'off'}; DiffAugment ${cfg.augment ? JSON.stringify(cfg.augment) : 'off'}; image pool ${cfg.pool ? JSON.stringify(cfg.pool) : 'off'}.`,
+    `Family \`${cfg.family}\`${cfg.perClass ? ' trained per class (one unconditional model per class, joined into one conditional generator; steps and batch are each model\'s)' : ''}, ${cfg.size} px, ${meta.step} of ${cfg.steps} steps, batch ${cfg.batchSize}, latent size ${cfg.zDim}, seed ${cfg.seed}; ` +
+    `EMA ${cfg.ema ? `decay ${cfg.ema.decay} (these are the EMA weights)` : 'off'}; DiffAugment ${cfg.augment ? JSON.stringify(cfg.augment) : 'off'}${cfg.ada ? ` with ADA ${JSON.stringify(cfg.ada)}` : ''}; LeCam ${cfg.lecam ? JSON.stringify(cfg.lecam) : 'off'}; image pool ${cfg.pool ? JSON.stringify(cfg.pool) : 'off'}.`,
     '', '<details><summary>Full configuration</summary>', '', '```json', JSON.stringify({ ...cfg, out: undefined, cacheDir: undefined }, null, 2), '```', '', '</details>', '');
   if (cfg.dp) lines.push(...privacySection(cfg, data, meta, c.runDir));
   lines.push('## Evaluation and privacy', '');

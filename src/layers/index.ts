@@ -12,6 +12,7 @@ import './instance_norm.js';
 import './step_dropout.js';
 import './label_softmax.js';
 import './minibatch_std.js';
+import './class_select.js';
 
 export { SynthsetBatchNorm, synthsetBatchNorm, type SynthsetBatchNormArgs } from './batch_norm.js';
 export { SynthsetConv2D, type SynthsetConv2DArgs } from './conv2d.js';
@@ -21,3 +22,4 @@ export { InstanceNorm, type InstanceNormArgs } from './instance_norm.js';
 export { StepDropout, type StepDropoutArgs } from './step_dropout.js';
 export { LabelSoftmax, labelMapClasses, type LabelSoftmaxArgs } from './label_softmax.js';
 export { MinibatchStd, type MinibatchStdArgs } from './minibatch_std.js';
+export { ClassSelect, type ClassSelectArgs } from './class_select.js';

@@ -93,6 +93,11 @@ export const configSchema = z.object({
      */
     clipping: z.enum(['flat', 'loss']).default('flat'),
   }).strict().nullable().default(null),
+  /**
+   * One unconditional model of the family per class (models/per_class.ts), joined into one
+   * conditional generator; `steps` are steps of each class's model.
+   */
+  perClass: z.boolean().default(false),
   options: z.record(z.unknown()).default({}),
 }).strict();
 

@@ -1,6 +1,7 @@
 // How a run's config and data become a family model: shared by the loop and by exporting a run's
 // generator after the fact, so both rebuild exactly the networks the checkpoint was written from.
 import { getFamily, type FamilyContext, type GanFamily } from '../models/index.js';
+import { perClassFamily } from '../models/per_class.js';
 import type { GeneratorMeta } from './generator.js';
 import type { TrainConfig } from './config.js';
 import type { DataSummary } from './data_summary.js';
@@ -13,8 +14,13 @@ export interface RunSetup { family: GanFamily; conditional: boolean; ctx: Family
 export type SetupData = Pick<DataSummary, 'classes' | 'present' | 'channels' | 'labelled' | 'labelClasses'>;
 
 export function runSetup(cfg: TrainConfig, data: SetupData): RunSetup {
-  const family = getFamily(cfg.family);
+  const base = getFamily(cfg.family);
   const dataClasses = data.labelled && data.present.length >= 2 ? data.classes.length : 0;
+  if (cfg.perClass && !dataClasses) {
+    throw new Error(`--per-class trains one model per class and needs an ImageFolder with at least 2 classes of training images; ${cfg.data} has ${data.labelled ? data.present.length : 'no'} class${data.present.length === 1 ? '' : 'es'}.`);
+  }
+  // Per class: one unconditional model per present class, joined into one conditional generator.
+  const family = cfg.perClass ? perClassFamily(base, data.present) : base;
   const conditional = typeof family.conditional === 'function' ? family.conditional(cfg.options, dataClasses) : family.conditional;
   const ctx: FamilyContext = {
     size: cfg.size, channels: data.channels, numClasses: conditional ? data.classes.length : 0, zDim: cfg.zDim,

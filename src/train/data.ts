@@ -1,7 +1,8 @@
 // The loop's view of the data (run/data.ts opens it: the decoded cache and its persistent split): a
 // stream of fixed-size batches that continues across epochs. The position (epoch, next batch) is
 // all the stream's state, so a checkpoint can store it and a resume continue mid-epoch.
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
+import { mixSeed } from '../util/random.js';
 import { batches, epochOrder, type Batch } from '../data/batches.js';
 import type { ImageCache } from '../data/cache.js';
 import type { TrainBatch } from '../models/index.js';
@@ -107,5 +108,56 @@ export class BatchStream {
   async close(): Promise<void> {
     await this.a.close();
     await this.b?.close();
+  }
+}
+
+/**
+ * Per-class training's batches (models/per_class.ts): one batch of `batchSize` images of every
+ * present class, concatenated class after class. Each class has its own shuffled order; they all
+ * advance one batch per call, so the count of calls is the whole state, stored as (epoch, position)
+ * of the smallest class.
+ */
+export class ClassBatchStream {
+  private streams: RowStream[];
+  private done: number;
+  private readonly unit: number;
+
+  constructor(data: TrainData, batchSize: number, seed: number, epoch = 0, position = 0) {
+    const labels = data.cache.labels;
+    if (!labels) throw new Error('Per-class training needs labelled data (an ImageFolder).');
+    const byClass = data.present.map((c) => data.rows.filter((r) => labels[r] === c));
+    byClass.forEach((rows, j) => {
+      if (rows.length < batchSize) {
+        throw new Error(`Class "${data.classes[data.present[j]]}" has ${rows.length} training images, fewer than one batch of ${batchSize}: per-class training needs a batch of each class, so use a smaller batch size (--batch-size ${Math.max(1, rows.length)}) or more images of it.`);
+      }
+    });
+    this.unit = Math.min(...byClass.map((rows) => Math.floor(rows.length / batchSize)));
+    this.done = epoch * this.unit + position;
+    this.streams = byClass.map((rows, j) => {
+      const per = Math.floor(rows.length / batchSize);
+      return new RowStream(data.cache, rows, null, batchSize, mixSeed(seed, 0xc1a55, data.present[j]), Math.floor(this.done / per), this.done % per);
+    });
+  }
+
+  get epoch(): number { return Math.floor(this.done / this.unit); }
+  get position(): number { return this.done % this.unit; }
+
+  async next(): Promise<StreamBatch> {
+    const parts: Batch[] = [];
+    try {
+      for (const s of this.streams) parts.push(await s.next());
+    } catch (err) {
+      for (const p of parts) p.dispose();
+      throw err;
+    }
+    this.done++;
+    const real = tf.concat(parts.map((p) => p.images)) as tf.Tensor4D;
+    const labels = tf.concat(parts.map((p) => p.labels as tf.Tensor1D)) as tf.Tensor1D;
+    for (const p of parts) p.dispose();
+    return { real, labels, b: null, dispose: () => tf.dispose([real, labels]) };
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.streams) await s.close();
   }
 }

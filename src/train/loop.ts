@@ -13,7 +13,7 @@ import { dataKindOf, type GanModel, type StepContext } from '../models/index.js'
 import { diffAugment } from './augment.js';
 import { loadCheckpoint, saveCheckpoint, type LoopState, type SaveHooks, type Trainable } from '../run/checkpoint.js';
 import type { TrainConfig } from '../run/config.js';
-import { BatchStream, type StreamBatch } from './data.js';
+import { BatchStream, ClassBatchStream, type StreamBatch } from './data.js';
 import { openTrainData, summarizeData } from '../run/data.js';
 import { writeDataSummary } from '../run/data_summary.js';
 import { EmaGenerator } from './ema.js';
@@ -117,7 +117,7 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
   }
   let model: GanModel | null = null;
   let ema: EmaGenerator | null = null;
-  let stream: BatchStream | null = null;
+  let stream: BatchStream | ClassBatchStream | null = null;
   let fixed: { z: tf.Tensor2D; oneHot: tf.Tensor2D | null } | null = null;
   let fixedImages: [tf.Tensor4D, tf.Tensor4D] | null = null;
   try {
@@ -221,7 +221,10 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
       tb.scalars(rec.step, rec);
       cb.onLog?.(rec);
     };
-    stream = new BatchStream(data, cfg.batchSize, cfg.seed, conditional, state.epoch, state.position);
+    const openStream = (at: LoopState) => cfg.perClass
+      ? new ClassBatchStream(data, cfg.batchSize, cfg.seed, at.epoch, at.position)
+      : new BatchStream(data, cfg.batchSize, cfg.seed, conditional, at.epoch, at.position);
+    stream = openStream(state);
     let baseline: number | null = null;
     let baselineStep = 0;
     let stopped: TrainResult['stopped'] = 'done';
@@ -283,7 +286,7 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
         priv?.rolledBack();
         applyLr(state.lrScale);
         await stream.close();
-        stream = new BatchStream(data, cfg.batchSize, cfg.seed, conditional, state.epoch, state.position);
+        stream = openStream(state);
         metrics.truncate(state.step);
         metrics.reset();
         pruneSamples(samplesDir, state.step);
@@ -299,7 +302,8 @@ export async function train(config: TrainConfig, cb: TrainCallbacks = {}, opts: 
       state.step++;
       state.epoch = stream.epoch;
       state.position = stream.position;
-      const images = cfg.batchSize * m.ndis;
+      // A per-class step trains every class's model on a batch of its own.
+      const images = cfg.batchSize * m.ndis * (cfg.perClass ? data.present.length : 1);
       metrics.add(values, images, seconds);
       cb.onStep?.({ step: state.step, steps: cfg.steps, startStep, epoch: state.epoch, values, imgPerSec: seconds > 0 ? images / seconds : 0 });
       if (state.step % cfg.logEvery === 0 || state.step === cfg.steps) {
