@@ -5,11 +5,12 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { familyNames } from '../models/index.js';
 import { resolveConfig, resumeConfig, train, type StepEvent, type TrainConfigInput } from '../train/index.js';
 import { parseIntArg } from './data.js';
+import { PRESET_NAMES, type PresetName } from '../run/presets.js';
 import { formatDuration } from './progress.js';
 import { stopOnSignals } from './signals.js';
 
 interface TrainFlags {
-  data?: string; dataA?: string; dataB?: string; preset?: 'cpu' | 'reference'; family?: string; size?: number; steps?: number; out?: string; config?: string; set: string[];
+  data?: string; dataA?: string; dataB?: string; preset?: PresetName; family?: string; size?: number; steps?: number; out?: string; config?: string; set: string[];
   seed?: number; batchSize?: number; resume?: string; quiet?: boolean; dp?: TrainConfigInput['dp']; perClass?: boolean;
 }
 
@@ -95,7 +96,7 @@ export function registerTrainCommand(program: Command, engine: () => Promise<unk
     .option('--data-a <dir>', 'unpaired families (cyclegan): domain A\'s folder (with --data-b)')
     .option('--data-b <dir>', 'unpaired families (cyclegan): domain B\'s folder')
     .option('--family <name>', `GAN family: ${familyNames().join(', ')}`)
-    .addOption(new Option('--preset <name>', 'settings under the config: cpu (narrow nets sized for a CPU hour) or reference (the paper\'s; image-to-image families)').choices(['cpu', 'reference']))
+    .addOption(new Option('--preset <name>', 'settings under the config: cpu (narrow nets sized for a CPU hour), photos-small (a few thousand real photos: DiffAugment, LeCam, EMA, LR decay, wider nets; z families) or reference (the paper\'s; image-to-image families)').choices(PRESET_NAMES))
     .option('--size <px>', 'image side: 32, 64, 128 or 256 (256: image-to-image families)', parseIntArg(1))
     .option('--steps <n>', 'total training steps (with --resume: the new total)', parseIntArg(1))
     .option('--out <dir>', 'run dir for config.json, metrics.jsonl, samples/, checkpoints')

@@ -27,3 +27,16 @@ test('a new private run clips loss-weighted unless told; a saved config from bef
   delete older.clipping;
   assert.equal(validateConfig({ ...saved, dp: older }).dp?.clipping, 'flat');
 });
+
+test('--preset photos-small: DiffAugment, LeCam, EMA and LR decay under the flags, for the z families only', () => {
+  const at = (family: string, size: number, sets: string[] = []) => resolveConfig({ flags: { family, size, steps: 10, data: 'x', out: 'y' } as never, preset: 'photos-small', sets });
+  const c = at('cgan', 32);
+  assert.deepEqual(c.augment?.policy, ['color', 'translation', 'cutout']);
+  assert.equal(c.lecam?.weight, 0.3);
+  assert.equal(c.lrDecay, 0.5);
+  assert.equal(c.options.width, 64);
+  assert.equal(at('sngan', 32).options.gWidth, 64);
+  assert.equal(at('cgan', 32, ['lecam=null', 'width=48']).lecam, null, 'flags and --set still override the preset');
+  assert.equal(at('cgan', 32, ['width=48']).options.width, 48);
+  assert.throws(() => at('pix2pix', 64), /pix2pix has no photos-small preset/);
+});

@@ -54,9 +54,35 @@ const REFERENCE: Record<string, TrainConfigInput> = {
   cyclegan: { ...I2I_LOOP, batchSize: 1, pool: { size: 50, p: 0.5 }, options: { ngf: 64, ndf: 64 } },
 };
 
-export type PresetName = 'cpu' | 'reference';
+/**
+ * `photos-small`: a few thousand real photos (issue notes and README "Recipes" hold the measurements
+ * behind each value): DiffAugment with every op on everything D sees, LeCam on D, an EMA generator
+ * and a linear LR decay over the second half; a wider net than `cpu` where the hour affords it.
+ */
+const PHOTOS_SMALL_LOOP: TrainConfigInput = {
+  augment: { policy: ['color', 'translation', 'cutout'] },
+  lecam: { weight: 0.3, decay: 0.99, start: 1000 },
+  ema: { decay: 0.999, warmup: true },
+  lrDecay: 0.5,
+  pool: null,
+};
+const PHOTOS_SMALL: Record<string, Partial<Record<Size | 'all', TrainConfigInput>>> = {
+  cgan: { all: { options: { width: 64 } }, 64: { options: { width: 32 } } },
+  dcgan: { all: { options: { width: 64 } }, 64: { options: { width: 32 } } },
+  sngan: { all: { options: { gWidth: 64, dWidth: 64 } } },
+  'wgan-gp': { all: {} },
+};
+
+export type PresetName = 'cpu' | 'reference' | 'photos-small';
+export const PRESET_NAMES: PresetName[] = ['cpu', 'reference', 'photos-small'];
 
 export function preset(family: string, size: Size, name: PresetName = 'cpu'): TrainConfigInput {
+  if (name === 'photos-small') {
+    const f = PHOTOS_SMALL[family];
+    if (!f) throw new Error(`Family ${family} has no photos-small preset (it is for the z families: ${Object.keys(PHOTOS_SMALL).join(', ')}).`);
+    const all = f.all ?? {}, sized = f[size] ?? {};
+    return { ...BASE[size], ...PHOTOS_SMALL_LOOP, ...all, ...sized, options: { ...(all.options ?? {}), ...(sized.options ?? {}) } };
+  }
   if (name === 'reference') {
     const r = REFERENCE[family];
     if (!r) throw new Error(`Family ${family} has no reference preset (only ${Object.keys(REFERENCE).join(', ')} do).`);
