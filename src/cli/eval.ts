@@ -6,7 +6,7 @@ import { evaluate, featureSpaces, headlines, metricNames, type FeatureOptions } 
 import { parseFraction, parseIntArg } from './data.js';
 import { withProgress } from './progress.js';
 
-interface EvalFlags { real?: string; realTest?: string; realTestB?: string; synthetic: string; out: string; metrics?: string; count: number; seed: number; seeds: number; classifierImages?: number; tstrImages?: number; tstrFilter?: number; features?: string; incv3Samples?: number; quiet?: boolean }
+interface EvalFlags { real?: string; realTest?: string; realTestB?: string; synthetic: string; out: string; metrics?: string; count: number; seed: number; seeds: number; classifierImages?: number; tstrImages?: number; tstrFilter?: number; filter?: number; features?: string; incv3Samples?: number; quiet?: boolean }
 
 function featureOptions(o: EvalFlags): FeatureOptions {
   const spaces = o.features?.split(',').map((s) => s.trim()).filter(Boolean);
@@ -29,6 +29,7 @@ export function registerEvalCommand(program: Command, engine: () => Promise<unkn
     .option('--seed <n>', 'seed for generation and classifiers', parseIntArg(0), 0)
     .option('--classifier-images <n>', 'training images each classifier sees (default 120000)', parseIntArg(1))
     .option('--tstr-filter <p>', 'also TSTR on the synthetic images a classifier trained on the real ones gives their class with probability ≥ p (default 0.7; 0: off)', parseFraction)
+    .option('--filter <p>', 'score the selected set instead: the --count generated images a classifier trained on the real ones gives their class with probability ≥ p (every metric, privacy included)', parseFraction)
     .option('--tstr-images <n>', 'synthetic images the TSTR classifier trains on, from a generator (default: as many as the real training set; at least --count)', parseIntArg(1))
     .option('--seeds <n>', 'repeat TSTR/TRTR with this many seeds (mean ± std)', parseIntArg(1), 1)
     .option('--features <list>', 'feature spaces for fd/kid/prdc: incv3-nsfwjs,domain (default both)')
@@ -38,7 +39,7 @@ export function registerEvalCommand(program: Command, engine: () => Promise<unkn
       await engine();
       const metrics = o.metrics?.split(',').map((s) => s.trim()).filter(Boolean);
       const report = await withProgress('eval', o.quiet, (progress) => evaluate({
-        synthetic: o.synthetic, out: o.out, real: o.real, realTest: o.realTest, realTestB: o.realTestB, metrics, count: o.count, seed: o.seed, seeds: o.seeds, tstrImages: o.tstrImages, tstrFilter: o.tstrFilter,
+        synthetic: o.synthetic, out: o.out, real: o.real, realTest: o.realTest, realTestB: o.realTestB, metrics, count: o.count, seed: o.seed, seeds: o.seeds, tstrImages: o.tstrImages, tstrFilter: o.tstrFilter, filter: o.filter,
         classifier: o.classifierImages ? { images: o.classifierImages } : undefined,
         features: featureOptions(o),
         onProgress: (stage, done, total) => progress.update({ stage, done, total }),

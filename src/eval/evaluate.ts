@@ -11,6 +11,8 @@ import { getMetric, metricNames, type EvalContext } from './registry.js';
 import { isLabelledFolder, isRun, openLabelledFolder, openReal, openSynthetic, runSegSplits, runSplits, type Opened, type SyntheticSource } from './sources.js';
 import { isTranslatorRun, openI2iRun } from './i2i_sources.js';
 import type { SegmenterOptions } from './seg_tstr.js';
+import { classifierFilter } from './filter.js';
+import { classNames } from './agreement.js';
 
 export interface EvaluateOptions {
   /** Real training images; default: the synthetic run's train split. */
@@ -31,6 +33,12 @@ export interface EvaluateOptions {
   tstrImages?: number;
   /** Also TSTR on the synthetic images the real-data classifier assigns to their class with p ≥ this (default 0.7; 0: off). */
   tstrFilter?: number;
+  /**
+   * Evaluate the selected set instead of the raw one: the `count` synthetic images the real-data
+   * classifier gives their class with p ≥ this (filter.ts), so every metric, privacy included,
+   * describes the set a user would release after that selection.
+   */
+  filter?: number;
   classifier?: ClassifierOptions;
   /** The segmentation TSTR net's steps, batch, width (seg_tstr.ts). */
   segmenter?: SegmenterOptions;
@@ -90,18 +98,31 @@ export async function evaluate(o: EvaluateOptions): Promise<Report> {
   const opened: Opened<unknown>[] = [];
   let classifier = null as Classifier | null;
   try {
-    const { synthetic, train, test, runDir, sample, extra } = await openSources(o, seed, progress, opened);
+    const sources = await openSources(o, seed, progress, opened);
+    const { train, test, runDir, extra } = sources;
+    let { synthetic, sample } = sources;
     assertComparable(train, synthetic);
     assertComparable(test, synthetic);
+    const realClassifier = () => {
+      classifier ??= trainClassifier(train, { seed: seed + 1, ...o.classifier, onProgress: (e) => progress("classifier on real train", e.done, e.total) });
+      return classifier;
+    };
+    let selection: Record<string, unknown> | null = null;
+    if (o.filter) {
+      const draw = (n: number) => (sample ? sample(n, (d, t) => progress('generate (for the filter)', d, t)) : synthetic);
+      const f = classifierFilter(realClassifier(), draw, { threshold: o.filter, want: synthetic.count });
+      selection = { threshold: o.filter, kept: f.set.count, candidates: f.candidates, keptPerClass: classNames(train.classes, f.keptPerClass) };
+      o.onNote?.(`filter: kept ${f.set.count} of ${f.candidates} generated images (the real-data classifier gives their class p ≥ ${o.filter}); every metric below scores the kept set`);
+      // The metrics see the kept set only: no fresh draws from the generator past it.
+      synthetic = f.set;
+      sample = null;
+    }
     const ctx: EvalContext = {
       train, test, synthetic, seed, outDir: resolve(o.out),
-      realClassifier() {
-        classifier ??= trainClassifier(train, { seed: seed + 1, ...o.classifier, onProgress: (e) => progress("classifier on real train", e.done, e.total) });
-        return classifier;
-      },
-      ...(sample ? { syntheticSample: (n: number) => sample(n, (d, t) => progress('generate (for tstr)', d, t)) } : {}),
+      realClassifier,
+      ...(sample ? { syntheticSample: (n: number) => sample!(n, (d, t) => progress('generate (for tstr)', d, t)) } : {}),
       progress,
-      options: { seeds: o.seeds ?? 1, classifier: o.classifier, tstrImages: o.tstrImages, tstrFilter: o.tstrFilter, segmenter: o.segmenter },
+      options: { seeds: o.seeds ?? 1, classifier: o.classifier, tstrImages: o.tstrImages, tstrFilter: selection ? 0 : o.tstrFilter, segmenter: o.segmenter },
       features: o.features,
       ...extra,
     };
@@ -110,6 +131,7 @@ export async function evaluate(o: EvaluateOptions): Promise<Report> {
       created: new Date().toISOString(),
       sets: Object.fromEntries(Object.entries({ train, test, synthetic }).map(([k, s]) => [k, { name: s.name, count: s.count }])),
       skipped: {}, seconds: {},
+      ...(selection ? { filter: selection } : {}),
     };
     for (const name of names) {
       const m = getMetric(name);
@@ -146,6 +168,8 @@ export function headlines(report: Report): string[] {
   const p = (v: unknown) => (typeof v === 'number' ? `${(100 * v).toFixed(1)}%` : 'n/a');
   const n = (v: unknown, d = 3) => (typeof v === 'number' ? v.toPrecision(d) : 'n/a');
   const lines: string[] = [];
+  const sel = o('filter');
+  if (sel) lines.push(`filtered set: ${sel.kept} of ${sel.candidates} generated images the real-data classifier gives their class with p ≥ ${sel.threshold} (every figure below is of these)`);
   const tstr = o('tstr');
   // Over several seeds: mean ± std (percentage points) and how many runs.
   const acc = (m: Record<string, unknown> | undefined) => {

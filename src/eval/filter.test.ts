@@ -93,3 +93,34 @@ test('a joined set reads as its parts in order, also nested and for mixed index 
   assert.throws(() => concatSets(a, shapesSet(2, { size: 8 })), /compare sets of one size/);
   assert.throws(() => concatSets(a, { ...b, labels: null }), /one is labelled and the other not/);
 });
+
+test('evaluate --filter scores the kept set only: mislabelled images are dropped before TSTR and privacy', { skip: slow }, async () => {
+  const { copyFileSync, readdirSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { makeImageFolder } = await import('../data/test_images.js');
+  const { evaluate } = await import('./index.js');
+  const t = tempDir('synthset-evalfilter-');
+  try {
+    await makeImageFolder(join(t.dir, 'train'), ['a', 'b'], [12, 12]);
+    await makeImageFolder(join(t.dir, 'test'), ['a', 'b'], [6, 6]);
+    await makeImageFolder(join(t.dir, 'syn'), ['a', 'b'], [12, 12]);
+    // Four of class a's (red) images also filed under b: draws whose class a real-data classifier denies.
+    const reds = readdirSync(join(t.dir, 'syn', 'a')).slice(0, 4);
+    for (const f of reds) copyFileSync(join(t.dir, 'syn', 'a', f), join(t.dir, 'syn', 'b', `wrong ${f}`));
+    const notes: string[] = [];
+    const r = await evaluate({
+      synthetic: join(t.dir, 'syn'), real: join(t.dir, 'train'), realTest: join(t.dir, 'test'), out: join(t.dir, 'report'),
+      metrics: ['tstr', 'privacy'], filter: 0.7, classifier: { images: 1500, width: 8 }, onNote: (m) => notes.push(m),
+    });
+    const sel = r.filter as { kept: number; candidates: number; keptPerClass: Record<string, number> };
+    assert.equal(sel.candidates, 28);
+    assert.deepEqual(sel.keptPerClass, { a: 12, b: 12 }, 'the four red images filed as b are dropped, every true one kept');
+    assert.equal((r.sets.synthetic as { count: number }).count, 24, 'the metrics saw the kept set');
+    assert.ok(!('filtered' in (r.tstr as object)), 'no second filtered TSTR on an already filtered set');
+    assert.ok(r.privacy, 'privacy scores the kept set');
+    assert.match(headlines(r)[0], /filtered set: 24 of 28 generated images/);
+    assert.ok(notes.some((n) => /kept 24 of 28/.test(n)));
+  } finally {
+    t.done();
+  }
+});
