@@ -80,7 +80,6 @@ export function perClassFamily(base: GanFamily, present: number[]): GanFamily {
   if ((base.data ?? 'images') !== 'images') throw new Error(`--per-class trains z families on an ImageFolder; ${base.name} trains on ${base.data} data.`);
   return {
     ...base,
-    name: base.name,
     conditional: true,
     private: false,
     build(ctx) {
