@@ -6,8 +6,21 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../data/test_images.js';
 import { SKIP_NATIVE } from '../engine/test_util.js';
+import { demoConfig } from './demo.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'synthset.js');
+
+test('demo --set overrides the recipe and keeps the rest; a bad key is refused by name', () => {
+  const base = demoConfig({});
+  assert.equal(base.batchSize, 16);
+  assert.equal(base.lecam, null);
+  const c = demoConfig({ set: ['lecam.weight=0.1', 'batchSize=32'] });
+  assert.deepEqual(c.lecam, { weight: 0.1, decay: 0.99, start: 1000 });
+  assert.equal(c.batchSize, 32);
+  assert.equal(c.lrDecay, base.lrDecay);
+  assert.deepEqual(c.options, base.options);
+  assert.throws(() => demoConfig({ set: ['lecam.wieght=1'] }), /wieght/);
+});
 
 test('demo --quick trains, evaluates and prints where the report is, with the headline figures', { skip: SKIP_NATIVE, timeout: 240_000 }, () => {
   const t = tempDir('synthset-demo-');

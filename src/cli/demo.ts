@@ -20,7 +20,7 @@ import { stopOnSignals } from './signals.js';
 /** What follows the InceptionV3 features: the domain features (17-29 s on 2 cores) and the report. */
 const FEATURES_TAIL_MS = 40_000;
 
-interface DemoFlags { quick?: boolean; out?: string; steps?: number; quiet?: boolean; minutes?: number }
+interface DemoFlags { quick?: boolean; out?: string; steps?: number; quiet?: boolean; minutes?: number; set?: string[] }
 
 export const DEMO = {
   full: { steps: 32000, count: 10000, limit: undefined as number | undefined, width: 32, images: undefined as number | undefined, minutes: 20 as number | undefined },
@@ -41,7 +41,7 @@ export function demoConfig(o: DemoFlags): TrainConfig {
     // batch 32 82.7 % but 2-3x slower per image. Batch 16 at 256k images: 81.6 % (82.2 % on 60k fakes).
     // LR constant for half the budget's steps, then linearly to 0 (144k images, 1 thread each: 81.6 %
     // with lrDecay 0.5, 81.5 % with 0.75, 81.0 % without).
-    sets: [`options.width=${d.width}`, 'options.lrG=5e-4', 'options.lrD=5e-4', ...(o.quick ? ['sampleEvery=20', 'checkpointEvery=30'] : ['batchSize=16', 'lrDecay=0.5'])],
+    sets: [`options.width=${d.width}`, 'options.lrG=5e-4', 'options.lrD=5e-4', ...(o.quick ? ['sampleEvery=20', 'checkpointEvery=30'] : ['batchSize=16', 'lrDecay=0.5']), ...(o.set ?? [])],
   });
 }
 
@@ -53,6 +53,7 @@ export function registerDemoCommand(program: Command, engine: () => Promise<{ ba
     .option('--steps <n>', `training steps (default ${DEMO.full.steps}; the --minutes budget usually stops it first; a finished run is trained on to a larger number)`, parseIntArg(1))
     .option('--quiet', 'no progress bars')
     .option('--minutes <n>', `time budget for the whole demo, training and evaluation (default ${DEMO.full.minutes}; training stops early enough for the evaluation to fit)`, parseIntArg(1))
+    .option('--set <key=value>', 'override one setting of the demo\'s recipe, as in `synthset train --set` (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .action(async (o: DemoFlags) => {
       const clock = new StageClock();
       const startMs = Date.now();
