@@ -12,6 +12,9 @@ import { withProgress } from './progress.js';
 
 interface Shared { strict?: boolean; maxPixels: number }
 
+/** Commander's accumulator for a repeatable option (`--set a=1 --set b=2`). */
+export const collect = (v: string, prev: string[]) => [...prev, v];
+
 export const parseIntArg = (min: number, max = Number.MAX_SAFE_INTEGER) => (v: string): number => {
   const n = Number(v);
   if (!/^\s*\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) {

@@ -14,7 +14,7 @@ import { evalCostsFor, formatDuration, incv3SamplesFor, INCV3_MAX, StageClock, t
 import { loadNative } from '../engine/index.js';
 import { withProgress } from './progress.js';
 import { trainProgress } from './train.js';
-import { parseIntArg } from './data.js';
+import { collect, parseIntArg } from './data.js';
 import { stopOnSignals } from './signals.js';
 
 /** What follows the InceptionV3 features: the domain features (17-29 s on 2 cores) and the report. */
@@ -53,7 +53,7 @@ export function registerDemoCommand(program: Command, engine: () => Promise<{ ba
     .option('--steps <n>', `training steps (default ${DEMO.full.steps}; the --minutes budget usually stops it first; a finished run is trained on to a larger number)`, parseIntArg(1))
     .option('--quiet', 'no progress bars')
     .option('--minutes <n>', `time budget for the whole demo, training and evaluation (default ${DEMO.full.minutes}; training stops early enough for the evaluation to fit)`, parseIntArg(1))
-    .option('--set <key=value>', 'override one setting of the demo\'s recipe, as in `synthset train --set` (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--set <key=value>', 'override one setting of the demo\'s recipe, as in `synthset train --set` (repeatable)', collect, [] as string[])
     .action(async (o: DemoFlags) => {
       const clock = new StageClock();
       const startMs = Date.now();

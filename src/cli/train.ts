@@ -4,7 +4,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { familyNames } from '../models/index.js';
 import { resolveConfig, resumeConfig, train, type StepEvent, type TrainConfigInput } from '../train/index.js';
-import { parseIntArg } from './data.js';
+import { collect, parseIntArg } from './data.js';
 import { PRESET_NAMES, type PresetName } from '../run/presets.js';
 import { formatDuration } from './progress.js';
 import { stopOnSignals } from './signals.js';
@@ -33,7 +33,6 @@ export function parseDp(v: string): TrainConfigInput['dp'] {
   return out as unknown as TrainConfigInput['dp'];
 }
 
-const collect = (v: string, prev: string[]) => [...prev, v];
 const fmt = (v: number) => (Math.abs(v) >= 100 || v === 0 ? v.toFixed(0) : Math.abs(v) >= 0.01 ? v.toFixed(3) : v.toExponential(1));
 
 /** The progress line: bar, step, the family's values, img/s and ETA. */
