@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { GENERATE_BATCH } from '../io/generate.js';
 import { generate } from '../eval/generate_scored.js';
+import { generateFiltered } from '../eval/generate_filtered.js';
 import { generateLabelled, LABELLED_BATCH } from '../io/labelled.js';
 import { parseShard } from '../io/shard.js';
 import { withProgress } from './progress.js';
@@ -18,7 +19,14 @@ const intArg = (name: string) => (v: string) => {
 interface Flags {
   bundle?: string; perClass?: number; labelmaps?: string; translate?: string; count?: number;
   seed: number; out: string; shard?: string; shards?: number; batchSize?: number; quiet?: boolean; score?: string; scorePerClass?: number;
+  filter?: number; real?: string; classifierImages?: number;
 }
+
+const fraction = (v: string) => {
+  const p = Number(v);
+  if (!(p > 0 && p < 1)) throw new Error(`--filter must be a probability in (0, 1) (e.g. 0.7), got "${v}".`);
+  return p;
+};
 
 export function registerGenerateCommand(program: Command, engine: () => Promise<unknown>): Command {
   return program.command('generate')
@@ -36,6 +44,9 @@ export function registerGenerateCommand(program: Command, engine: () => Promise<
     .option('--batch-size <n>', `images per forward pass (keep it the same for every shard of one set; default ${GENERATE_BATCH}, ${LABELLED_BATCH} with --labelmaps)`, intArg('--batch-size'))
     .option('--score <real>', 'real images (ImageFolder or builtin:…) to score each image against: its mean SSIM to real images of its class, as column ssim of the manifests (with --bundle)')
     .option('--score-per-class <n>', 'real images sampled per class for --score (default 100)', intArg('--score-per-class'))
+    .option('--filter <p>', 'keep only images a classifier trained on --real gives their own class with probability ≥ p (and as its top class), --per-class of each (with --bundle)', fraction)
+    .option('--real <images>', 'real images (ImageFolder or builtin:…) the --filter classifier is trained on')
+    .option('--classifier-images <n>', 'training images the --filter classifier sees (default 120000, as in eval)', intArg('--classifier-images'))
     .option('--quiet', 'no progress bar')
     .action(async (o: Flags) => {
       const labelled = o.labelmaps !== undefined || o.translate !== undefined;
@@ -73,6 +84,26 @@ export function registerGenerateCommand(program: Command, engine: () => Promise<
           return;
         }
         if (o.scorePerClass !== undefined && o.score === undefined) throw new Error('--score-per-class goes with --score <real images>.');
+        if (o.classifierImages !== undefined && o.filter === undefined) throw new Error('--classifier-images goes with --filter <p> --real <images>.');
+        if ((o.filter === undefined) !== (o.real === undefined)) throw new Error('--filter <p> and --real <images> go together: the classifier that filters is trained on the real images.');
+        if (o.filter !== undefined) {
+          if (shard.count > 1) throw new Error('--filter walks one stream of candidates per class until each has --per-class images, so it cannot be split into shards: run it unsharded.');
+          if (o.score !== undefined) throw new Error('--filter and --score do not combine yet: filter first, then score the folder with `synthset eval --synthetic <folder> --metrics ssim`.');
+          const r = await withProgress(label, o.quiet, (p) => generateFiltered({
+            bundle: o.bundle!, perClass: o.perClass!, real: o.real!, threshold: o.filter!, classifierImages: o.classifierImages, seed: o.seed, out: o.out, batchSize: o.batchSize ?? GENERATE_BATCH,
+            signal: controller.signal, onProgress: (done, total, stage) => p.update({ stage: stage === 'classifier' ? 'filter classifier on real' : `${label} (filtered)`, done, total }),
+          }));
+          if (r.stopped) {
+            console.log(`stopped: ${Object.values(r.kept).reduce((a, b) => a + b, 0)} images in ${r.out}; run the same command again to continue.`);
+            process.exitCode = 130;
+            return;
+          }
+          const n = Object.values(r.kept).reduce((a, b) => a + b, 0);
+          console.log(`images: ${r.out} (${n} kept of ${r.candidates} candidates at p ≥ ${o.filter}; ${r.written} written now)`);
+          if (r.short.length) console.error(`synthset generate: warning: ${r.short.map((c) => `${c} ${r.kept[c]}`).join(', ')} of ${r.perClass} wanted: the classifier rarely agrees with these classes' images; lower --filter or expect fewer.`);
+          console.log(`manifests: ${r.manifests.join(', ')}`);
+          return;
+        }
         const r = await withProgress(label, o.quiet, (p) => generate({
           bundle: o.bundle!, perClass: o.perClass!, seed: o.seed, out: o.out, shard, batchSize: o.batchSize ?? GENERATE_BATCH, signal: controller.signal,
           onProgress: onProgress(p), scoreAgainst: o.score, scorePerClass: o.scorePerClass,

@@ -49,7 +49,7 @@ export function classifierFilter(c: Classifier, draw: (n: number) => ImageSet, o
     for (let i = 0; i < fresh.count; i++) {
       const label = fresh.labels![i];
       seenPerClass[label]++;
-      if (keptPerClass[label] < quota && p[i * k + label] >= o.threshold && isTop(p, i * k, k, label)) {
+      if (keptPerClass[label] < quota && keeps(p, i * k, k, label, o.threshold)) {
         keptPerClass[label]++;
         kept.push(seen + i);
       }
@@ -68,7 +68,9 @@ export function classifierFilter(c: Classifier, draw: (n: number) => ImageSet, o
   return { set: subset(set, kept, `${set.name}, kept by the real-data classifier at p ≥ ${o.threshold}`), candidates: seen, keptPerClass, quota, threshold: o.threshold };
 }
 
-function isTop(p: Float32Array, at: number, k: number, label: number): boolean {
+/** The rule: probabilities p[at .. at + k) give `label` at least `threshold` and no class more. */
+export function keeps(p: Float32Array, at: number, k: number, label: number, threshold: number): boolean {
+  if (p[at + label] < threshold) return false;
   for (let j = 0; j < k; j++) if (p[at + j] > p[at + label]) return false;
   return true;
 }
