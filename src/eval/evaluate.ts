@@ -179,7 +179,8 @@ export function headlines(report: Report): string[] {
   const seeds = (tstr?.runs as number[] | undefined)?.length ?? 1;
   if (tstr) lines.push(`TSTR ${acc(tstr)} vs TRTR ${acc(tstr.trtr as Record<string, unknown>)} (ratio ${n(tstr.ratio)}) on ${tstr.testImages} real held-out images${trainedOn(tstr.trainImages)}${seeds > 1 ? `, ${seeds} seeds` : ''}`);
   const f = tstr?.filtered as Record<string, unknown> | undefined;
-  if (f) lines.push(`TSTR on filtered synthetic ${acc(f)} (ratio ${n(f.ratio)}): ${f.trainImages} of ${f.candidates} generated images the real-data classifier gives their class with p ≥ ${f.threshold}`);
+  if (f?.skipped) lines.push(`TSTR on filtered synthetic: skipped (${f.skipped})`);
+  else if (f) lines.push(`TSTR on filtered synthetic ${acc(f)} (ratio ${n(f.ratio)}): ${f.trainImages} of ${f.candidates} generated images the real-data classifier gives their class with p ≥ ${f.threshold}`);
   const ag = o('agreement');
   if (ag) lines.push(`classifier agreement ${p(ag.agreement)} (the classifier's accuracy on real held-out images: ${p(ag.realTestAccuracy)})`);
   const ssim = o('ssim');

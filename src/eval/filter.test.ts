@@ -70,12 +70,38 @@ test('TSTR reports the filtered set beside the raw one, and filtering mislabelle
     assert.ok(r.filtered, 'filtered TSTR is on by default');
     assert.equal(r.filtered.threshold, 0.7);
     assert.equal(r.filtered.trainImages, 320);
-    assert.ok(r.filtered.accuracy > r.accuracy + 0.05, `filtered ${r.filtered.accuracy} vs raw ${r.accuracy}`);
-    assert.ok(Math.abs(r.filtered.ratio! - r.filtered.accuracy / r.trtr.accuracy) < 1e-12);
+    assert.ok(r.filtered.accuracy! > r.accuracy + 0.05, `filtered ${r.filtered.accuracy} vs raw ${r.accuracy}`);
+    assert.ok(Math.abs(r.filtered.ratio! - r.filtered.accuracy! / r.trtr.accuracy) < 1e-12);
     assert.match(headlines({ created: 'now', sets: {}, skipped: {}, seconds: {}, tstr: r }).join('\n'), /TSTR on filtered synthetic \d+\.\d% \(ratio \d\.\d+\): 320 of \d+ generated images .* p ≥ 0\.7/);
     const html = await reportHtml({ created: 'now', sets: {}, tstr: r, seconds: { tstr: 1 } }, dir.dir, null);
-    assert.match(html, new RegExp(`TSTR on filtered synthetic \\(real-data classifier p ≥ 0.7\\)</th><td>${(100 * r.filtered.accuracy).toFixed(1)} %`));
+    assert.match(html, new RegExp(`TSTR on filtered synthetic \\(real-data classifier p ≥ 0.7\\)</th><td>${(100 * r.filtered.accuracy!).toFixed(1)} %`));
     assert.match(html, /<th>TSTR filtered<\/th><th>kept<\/th>/);
+  } finally {
+    (c as Classifier | null)?.dispose();
+    dir.done();
+  }
+});
+
+test('TSTR keeps the rest of the report when the real-data classifier agrees with no generated image', { skip: slow }, async () => {
+  const dir = tempDir('synthset-tstr-filter-none-');
+  const train = shapesSet(320, { seed: 1 });
+  // Every draw carries the next class's label: the filter has nothing to keep.
+  const wrong = (n: number): ImageSet => {
+    const s = shapesSet(n, { seed: 3, name: 'generated' });
+    return { ...s, labels: Int32Array.from(s.labels!, (l) => (l + 1) % 4) };
+  };
+  let c: Classifier | null = null;
+  try {
+    const r = await runTstr({
+      train, test: shapesSet(160, { seed: 2 }), synthetic: wrong(320), syntheticSample: wrong, seed: 0, outDir: dir.dir,
+      progress: () => undefined, options: { seeds: 1, classifier: CLASSIFIER },
+      realClassifier: () => (c ??= trainClassifier(train, { ...CLASSIFIER, seed: 1 })),
+    });
+    assert.ok(r.accuracy < 0.5, `raw TSTR of mislabelled draws ${r.accuracy}`);
+    assert.equal(r.filtered?.accuracy, null);
+    assert.match(String(r.filtered?.skipped), /gave no image its own class with p ≥ 0\.7 in 1280 generated images/);
+    assert.match(headlines({ created: 'now', sets: {}, skipped: {}, seconds: {}, tstr: r }).join('\n'), /TSTR on filtered synthetic: skipped \(the real-data classifier gave no image/);
+    assert.match(await reportHtml({ created: 'now', sets: {}, tstr: r, seconds: { tstr: 1 } }, dir.dir, null), /<td>skipped: the real-data classifier gave no image/);
   } finally {
     (c as Classifier | null)?.dispose();
     dir.done();

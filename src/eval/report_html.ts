@@ -84,7 +84,8 @@ export async function reportHtml(report: Json, outDir: string, runDir: string | 
   const head: [string, string][] = [];
   if (tstr) head.push(['TSTR accuracy (train on synthetic, test on real)', `${pct(tstr.accuracy)} (TRTR ${pct(obj(tstr.trtr)?.accuracy)}, ratio ${num(tstr.ratio, 3)})`]);
   const filtered = obj(tstr?.filtered);
-  if (filtered) head.push([`TSTR on filtered synthetic (real-data classifier p ≥ ${filtered.threshold})`, `${pct(filtered.accuracy)} (ratio ${num(filtered.ratio, 3)}; ${filtered.trainImages} of ${filtered.candidates} generated images kept)`]);
+  if (filtered?.skipped) head.push([`TSTR on filtered synthetic (real-data classifier p ≥ ${filtered.threshold})`, `skipped: ${filtered.skipped}`]);
+  else if (filtered) head.push([`TSTR on filtered synthetic (real-data classifier p ≥ ${filtered.threshold})`, `${pct(filtered.accuracy)} (ratio ${num(filtered.ratio, 3)}; ${filtered.trainImages} of ${filtered.candidates} generated images kept)`]);
   if (agreement) head.push(['Classifier agreement', `${pct(agreement.agreement)} (real-test accuracy ${pct(agreement.realTestAccuracy)})`]);
   if (ssim) head.push(['Mean SSIM to real images of the same class', num(ssim.mean, 3)]);
   for (const m of [kid, fd]) for (const k of Object.keys(m ?? {}).filter((x) => /^(KID|FD)_/.test(x))) head.push([k, cell(m![k])]);

@@ -27,12 +27,14 @@ export const TSTR_FILTER_DEFAULT = 0.7;
 function runFiltered(ctx: EvalContext, want: number, threshold: number, seeds: number, trtr: number) {
   const draw = (n: number) => (ctx.syntheticSample ? ctx.syntheticSample(n) : ctx.synthetic);
   const f = classifierFilter(ctx.realClassifier(), draw, { threshold, want: ctx.syntheticSample ? want : Math.min(want, ctx.synthetic.count) });
+  const base = { threshold, candidates: f.candidates, trainImages: f.set.count, keptPerClass: classNames(ctx.train.classes, f.keptPerClass), quota: f.quota };
+  // A generator whose images the real-data classifier (almost) never agrees with leaves nothing to
+  // train on: a finding to report, not a reason to lose the rest of the report.
+  const classesKept = f.keptPerClass.filter((n) => n > 0).length;
+  if (classesKept < 2) return { ...base, accuracy: null, ratio: null, skipped: `the real-data classifier gave ${classesKept ? 'only one class' : 'no image'} its own class with p ≥ ${threshold} in ${f.candidates} generated images` };
   const runs = Array.from({ length: seeds }, (_, s) => trainAndScore(ctx, f.set, ctx.seed + 1 + s, `tstr: classifier on filtered synthetic, seed ${s + 1}/${seeds}`));
   const m = summary(runs, ctx.train.classes);
-  return {
-    accuracy: m.accuracy, std: m.std, runs: m.runs, ratio: trtr > 0 ? m.accuracy / trtr : null, perClass: m.perClass,
-    threshold, candidates: f.candidates, trainImages: f.set.count, keptPerClass: classNames(ctx.train.classes, f.keptPerClass), quota: f.quota,
-  };
+  return { ...base, accuracy: m.accuracy, std: m.std, runs: m.runs, ratio: trtr > 0 ? m.accuracy / trtr : null, perClass: m.perClass };
 }
 
 function summary(runs: Scores[], classes: string[]) {
