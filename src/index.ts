@@ -6,6 +6,7 @@ import { evaluate as evaluateCore, type EvaluateOptions, type Report } from './e
 import { exportBundle as exportCore, type ExportBundleResult } from './io/bundle.js';
 import { loadBundle as loadCore, type Bundle, type GenerateFolderResult } from './io/generate.js';
 import { generate as generateCore, type GenerateOptions } from './eval/generate_scored.js';
+import { generateFiltered as generateFilteredCore, type FilteredGenerateOptions, type FilteredGenerateResult } from './eval/generate_filtered.js';
 import { resolveConfig, type TrainConfig, type TrainConfigInput, resumeConfig } from './run/config.js';
 import { train as trainCore, type TrainCallbacks, type TrainOptions, type TrainResult } from './train/loop.js';
 
@@ -18,6 +19,7 @@ export { parseShard, type Shard } from './io/shard.js';
 export type { BundleManifest, BundleInput, BundleFile } from './io/manifest.js';
 export type { Bundle, GenerateFolderOptions, GenerateFolderResult, ManifestRow } from './io/generate.js';
 export type { GenerateOptions } from './eval/generate_scored.js';
+export type { FilteredGenerateOptions, FilteredGenerateResult } from './eval/generate_filtered.js';
 export type { ExportBundleResult } from './io/bundle.js';
 export type { TrainCallbacks, TrainOptions, TrainResult, TrainConfig, TrainConfigInput };
 
@@ -73,6 +75,15 @@ export async function exportBundle(run: string, out: string): Promise<ExportBund
 export async function generate(o: GenerateOptions): Promise<GenerateFolderResult> {
   await ready();
   return generateCore(o);
+}
+
+/**
+ * A filtered release: `perClass` images of each class that a classifier trained on `real` gives their
+ * own class with probability >= `threshold`; resumable (the classifier is saved in `out`).
+ */
+export async function generateFiltered(o: FilteredGenerateOptions): Promise<FilteredGenerateResult> {
+  await ready();
+  return generateFilteredCore(o);
 }
 
 /** Opens a bundle (model files checked against the manifest); call dispose() when done. */

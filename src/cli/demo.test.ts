@@ -33,6 +33,9 @@ test('demo --quick trains, evaluates and prints where the report is, with the he
     assert.ok(report.tstr.accuracy >= 0 && report.tstr.accuracy <= 1);
     assert.ok(existsSync(join(out, 'report', 'report.html')));
     assert.match(r.stdout, /TSTR [\d.]+% vs TRTR [\d.]+%/);
+    // Raw and classifier-filtered TSTR side by side (the toy generator's images may all be turned away).
+    assert.match(r.stdout, /TSTR on filtered synthetic( [\d.]+% \(ratio [\d.]+\): \d+ of \d+ generated images|: skipped \(the real-data classifier gave)/);
+    assert.equal(report.tstr.filtered.threshold, 0.7);
     assert.match(r.stdout, new RegExp(`report: ${join(out, 'report', 'report.html').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
 
     assert.match(r.stdout, /bundle: .*bundle/);
