@@ -13,6 +13,7 @@ import { tinyConfig, tinyData } from '../train/test_helpers.js';
 import { exportBundle } from '../io/bundle.js';
 import { loadBundle, type Bundle } from '../io/generate.js';
 import { predict } from './classifier.js';
+import { generate } from './generate_scored.js';
 import { generateFiltered, openFilterClassifier, type FilteredGenerateOptions } from './generate_filtered.js';
 
 const engine = await initEngine();
@@ -110,6 +111,10 @@ test('--filter resumes an interrupted run to the same set, and refuses other set
   for (const row of rowsOf(full.manifests[1])) assert.ok(readFileSync(join(rest.out, row.file)).equals(readFileSync(join(full.out, row.file))), row.file);
 
   await assert.rejects(generateFiltered(opts('resumed', { threshold: 0.8 })), /made with threshold 0\.6, not 0\.8: run with the same settings to continue it, or choose another --out/);
+  // Neither kind of set mixes into the other's folder.
+  await assert.rejects(generate({ bundle, perClass: 2, out: rest.out }), /holds a filtered set \(filter\.json, from generate --filter\)/);
+  const plain = await generate({ bundle, perClass: 2, out: join(tmp.dir, 'plain-set') });
+  await assert.rejects(generateFiltered(opts('x', { out: plain.out })), /holds an unfiltered set \(generate\.json\): choose another --out/);
   writeFileSync(join(rest.out, 'filter-classifier.bin'), 'x');
   await assert.rejects(generateFiltered(opts('resumed')), /filter-classifier\.bin: the filter's saved classifier is damaged.*delete the folder/);
 });

@@ -56,7 +56,7 @@ export interface FilteredGenerateResult {
 /** filter.json: the walk so far and what it depends on (a resume with other settings is refused). */
 interface FilterState {
   format: 'synthset-filtered';
-  bundleWeights: string; seed: number; threshold: number; real: string; classifierImages: number; batch: number; perClass: number;
+  bundleWeights: string; seed: number; threshold: number; real: string; classifierImages: number; batch: number; perClass: number; maxFactor: number;
   classifier: { shapes: number[][]; sha256: string };
   next: number;
   /** Per class id: the kept candidate indices and their probabilities. */
@@ -82,7 +82,7 @@ export async function generateFiltered(o: FilteredGenerateOptions): Promise<Filt
     const weights = bundle.manifest.model.map((f) => f.sha256).join(',');
     const file = join(out, STATE);
     const want: Omit<FilterState, 'classifier' | 'next' | 'kept'> = {
-      format: 'synthset-filtered', bundleWeights: weights, seed, threshold: o.threshold, real: o.real, classifierImages, batch, perClass: o.perClass,
+      format: 'synthset-filtered', bundleWeights: weights, seed, threshold: o.threshold, real: o.real, classifierImages, batch, perClass: o.perClass, maxFactor,
     };
     let state = existsSync(file) ? checkState(file, want) : null;
     if (!state && existsSync(join(out, 'generate.json'))) throw new Error(`${out} holds an unfiltered set (generate.json): choose another --out for the filtered one.`);

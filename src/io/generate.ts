@@ -165,6 +165,7 @@ function checkOrWriteStamp(out: string, bundle: Bundle, seed: number): void {
   const weights = bundle.manifest.model.map((f) => f.sha256).join(',');
   const stamp = { format: 'synthset-generated', bundleWeights: weights, family: bundle.manifest.family, seed };
   const file = join(out, 'generate.json');
+  if (existsSync(join(out, 'filter.json'))) throw new Error(`${out} holds a filtered set (filter.json, from generate --filter): choose another --out, or add --filter with its settings to continue it.`);
   if (existsSync(file)) {
     const old = JSON.parse(readFileSync(file, 'utf8')) as typeof stamp;
     if (old.bundleWeights !== weights) throw new Error(`${out} holds images of another generator (generate.json): choose another --out, or delete the folder to start over.`);
