@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { writeAtomic } from '../util/atomic.js';
 import type { ImageSet } from '../data/image_set.js';
 import { openReal, openSynthetic, runSplits, type Opened } from '../eval/sources.js';
-import { csvField } from '../util/text.js';
+import { classKey, csvField } from '../util/text.js';
 import { groupName, meanSsimToReal, rankBySsim, summarise, writeScoresCsv } from '../eval/ssim.js';
 import { parseIntArg } from './data.js';
 import { withProgress } from './progress.js';
@@ -68,7 +68,7 @@ export async function ssimRank(o: SsimSources & { out: string }): Promise<RankRe
 
 /** A class name as one safe folder name ("T-shirt/top" -> "T-shirt_top"). */
 export function folderName(name: string, id: number): string {
-  const safe = name.replace(/[^\w.-]+/g, '_').replace(/^\.+$/, '');
+  const safe = classKey(name).replace(/^\.+$/, '');
   return safe || `class${id}`;
 }
 

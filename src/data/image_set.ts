@@ -5,6 +5,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { ImageCache } from './cache.js';
 import { imagesFromBytes } from '../engine/index.js';
 import { toUint8 } from '../util/pixels.js';
+import { classKey } from '../util/text.js';
 
 export interface ImageSet {
   name: string;
@@ -41,6 +42,19 @@ export function memorySet(o: Omit<ImageSet, 'count' | 'read'> & { bytes: Uint8Ar
       return out;
     },
   };
+}
+
+/**
+ * `set` relabelled to the order of `classes` when its class names are theirs in another order (or
+ * their folder forms: a folder lists its classes sorted, and `generate` writes "T-shirt/top" as
+ * "T-shirt_top", `ssim select` "Ankle boot" as "Ankle_boot"); null unless the names match one to one.
+ */
+export function alignClasses(set: ImageSet, classes: string[]): ImageSet | null {
+  if (!set.labels || set.classes.length !== classes.length) return null;
+  const at = new Map(classes.map((c, i) => [classKey(c), i]));
+  const map = set.classes.map((c) => at.get(classKey(c)) ?? -1);
+  if (map.includes(-1) || new Set(map).size !== map.length) return null;
+  return { ...set, classes, labels: Int32Array.from(set.labels, (l) => map[l]) };
 }
 
 /** A subset of a set, by index. */

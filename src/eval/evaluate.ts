@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeAtomic } from '../util/atomic.js';
 import { trainClassifier, type Classifier, type ClassifierOptions } from './classifier.js';
-import { assertComparable, type ImageSet } from '../data/image_set.js';
+import { alignClasses, assertComparable, type ImageSet } from '../data/image_set.js';
 import { disposeInception, type FeatureOptions } from './features.js';
 import { reportHtml } from './report_html.js';
 import { getMetric, metricNames, type EvalContext } from './registry.js';
@@ -81,7 +81,9 @@ async function openSources(o: EvaluateOptions, seed: number, progress: (stage: s
   if (o.real && o.realTest) {
     const shape = { size: syn.set.size, channels: syn.set.channels };
     const train = keep(await openReal(o.real, shape, 'real train')), test = keep(await openReal(o.realTest, shape, 'real test'));
-    return { synthetic: syn.set, train, test, runDir: syn.runDir, sample: syn.sample, extra: {} };
+    // A folder of synthetic images lists its classes by folder name; a generator, and the builtins, in label order.
+    const synthetic = syn.sample || syn.set.classes.join('\n') === train.classes.join('\n') ? syn.set : alignClasses(syn.set, train.classes) ?? syn.set;
+    return { synthetic, train, test, runDir: syn.runDir, sample: syn.sample, extra: {} };
   }
   if (syn.runDir && !o.real && !o.realTest) {
     const { train, test } = keep(await runSplits(syn.runDir));

@@ -16,7 +16,7 @@ import { checkClasses, classOf, generateBytes } from '../io/generator.js';
 import { GENERATE_BATCH, imageFile, loadBundle, type Bundle } from '../io/generate.js';
 import { writePng } from '../io/png.js';
 import { syncDir, writeAtomic } from '../util/atomic.js';
-import { csvField } from '../util/text.js';
+import { classFolder, csvField } from '../util/text.js';
 import { buildClassifier, CLASSIFIER_DEFAULTS, predict, trainClassifier, type Classifier } from './classifier.js';
 import { keeps } from './filter.js';
 import { openReal } from './sources.js';
@@ -97,7 +97,7 @@ export async function generateFiltered(o: FilteredGenerateOptions): Promise<Filt
       state = { ...want, classifier: { shapes: w.map((t) => t.shape), sha256: sha256(bytes) }, next: 0, kept: Object.fromEntries(classes.map((c) => [c, { index: [], p: [] }])) };
       writeAtomic(file, JSON.stringify(state));
     }
-    for (const c of classes) mkdirSync(join(out, meta.classes[c]), { recursive: true });
+    for (const c of classes) mkdirSync(join(out, classFolder(meta.classes[c])), { recursive: true });
 
     const k = meta.classes.length, px = meta.size * meta.size * meta.channels;
     const cap = maxFactor * o.perClass * classes.length;
@@ -126,7 +126,7 @@ export async function generateFiltered(o: FilteredGenerateOptions): Promise<Filt
         kept.p.push(Number(p[j * k + c].toFixed(6)));
         written++;
       });
-      for (const c of new Set(idx.map((i) => classOf(i, classes)))) syncDir(join(out, meta.classes[c]));
+      for (const c of new Set(idx.map((i) => classOf(i, classes)))) syncDir(join(out, classFolder(meta.classes[c])));
       // The images first, then the walk's position: a crash in between rewrites the same files.
       writeAtomic(file, JSON.stringify(state));
       o.onProgress?.(count(), total, 'generate');

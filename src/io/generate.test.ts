@@ -104,6 +104,32 @@ test('resume: deleted files are remade, an interrupted run continues to the same
   await assert.rejects(generateFolder({ bundle, perClass: 0, seed: 1, out: dir }), /--per-class must be a positive integer/);
 });
 
+test('a class name with a path separator gets one flat folder, and the folder reads back under the generator\'s class names and order', async () => {
+  const { openReal } = await import('../eval/sources.js');
+  const { alignClasses } = await import('../data/image_set.js');
+  const meta = { ...bundle.generator.meta, classes: ['b/1', 'a'] };
+  const out = join(tmp.dir, 'slashed');
+  const r = await generateFolder({ bundle: { ...bundle, generator: { ...bundle.generator, meta } }, perClass: 2, seed: 0, out });
+  assert.deepEqual(readdirSync(out).filter((f) => !f.includes('.')).sort(), ['a', 'b_1']);
+  const rows = readFileSync(r.manifests[1], 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { file: string; class: string });
+  assert.deepEqual(rows.map((x) => [x.file, x.class]), [['b_1/000000.png', 'b/1'], ['a/000001.png', 'a'], ['b_1/000002.png', 'b/1'], ['a/000003.png', 'a']]);
+  const set = await openReal(out, { size: 32, channels: 3 }, 'synthetic');
+  try {
+    assert.deepEqual(set.value.classes, ['a', 'b_1'], 'a folder lists its classes by folder name');
+    const aligned = alignClasses(set.value, meta.classes)!;
+    assert.deepEqual(aligned.classes, ['b/1', 'a']);
+    // Each image keeps its own class: folder b_1 is class 0 of the generator, a is class 1.
+    assert.deepEqual([...aligned.labels!].sort(), [0, 0, 1, 1]);
+    assert.deepEqual([...aligned.labels!].map((l, i) => (set.value.labels![i] === 1 ? 0 : 1) === l), [true, true, true, true]);
+    assert.equal(alignClasses(set.value, ['x', 'a']), null, 'other names do not align');
+    // ssim select's folders ("Ankle boot" -> "Ankle_boot") align too.
+    assert.deepEqual(alignClasses({ ...set.value, classes: ['Ankle_boot', 'b_1'] }, ['b/1', 'Ankle boot'])!.classes, ['b/1', 'Ankle boot']);
+    assert.equal(alignClasses(set.value, ['a', 'b_1', 'c']), null);
+  } finally {
+    set.close();
+  }
+});
+
 test('a damaged bundle is refused', async () => {
   const copy = join(tmp.dir, 'damaged');
   cpSync(bundleDir, copy, { recursive: true });

@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { memorySet, type ImageSet } from '../data/image_set.js';
 import { writePng } from './png.js';
 import { syncDir, writeAtomic } from '../util/atomic.js';
-import { csvField } from '../util/text.js';
+import { classFolder, csvField } from '../util/text.js';
 import { checkClasses, generateBytes } from './generator.js';
 import { loadGenerator, type LoadedGenerator } from '../run/generator.js';
 import type { BundleManifest } from './manifest.js';
@@ -77,7 +77,7 @@ export const GENERATE_BATCH = 128;
 
 /** The file of image i (relative to the output folder). */
 export function imageFile(name: string, i: number, total: number): string {
-  return `${name}/${String(i).padStart(Math.max(6, String(total - 1).length), '0')}.png`;
+  return `${classFolder(name)}/${String(i).padStart(Math.max(6, String(total - 1).length), '0')}.png`;
 }
 
 export async function generateFolder(o: GenerateFolderOptions): Promise<GenerateFolderResult> {
@@ -95,7 +95,7 @@ export async function generateFolder(o: GenerateFolderOptions): Promise<Generate
     const out = resolve(o.out);
     const nameOf = (i: number) => (meta.conditional ? meta.classes[classOf(i, classes)] : UNLABELLED);
     checkOrWriteStamp(out, bundle, seed);
-    for (const c of meta.conditional ? classes.map((c) => meta.classes[c]) : [UNLABELLED]) mkdirSync(join(out, c), { recursive: true });
+    for (const c of meta.conditional ? classes.map((c) => meta.classes[c]) : [UNLABELLED]) mkdirSync(join(out, classFolder(c)), { recursive: true });
 
     const rows: ManifestRow[] = [];
     const todo: number[] = [];
@@ -120,7 +120,7 @@ export async function generateFolder(o: GenerateFolderOptions): Promise<Generate
       const { bytes } = generateBytes(g, seed, padded, classes);
       // No fsync per image, which would cost more than the encoding: the class folders are synced once per batch.
       idx.forEach((i, j) => writePng(join(out, imageFile(nameOf(i), i, total)), bytes.subarray(j * px, (j + 1) * px), meta.size, meta.size, meta.channels));
-      for (const c of new Set(idx.map(nameOf))) syncDir(join(out, c));
+      for (const c of new Set(idx.map(nameOf))) syncDir(join(out, classFolder(c)));
       done += idx.length;
       o.onProgress?.(done, rows.length);
     }
