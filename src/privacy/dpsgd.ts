@@ -52,7 +52,8 @@ function check(o: DpSgdOptions): void {
  */
 export function privateGradients(vars: tf.Variable[], n: number, exampleLoss: (i: number) => tf.Scalar, o: DpSgdOptions): PrivateGradients {
   check(o);
-  if (o.weighted) throw new Error('DP-SGD: loss-weighted clipping (dp.clipping: loss) needs a discriminator of dense and convolution layers only, which this one is not: use dp.clipping: flat.');
+  // An empty Poisson batch is noise alone, the same under either clipping: only examples need the batched pass.
+  if (o.weighted && n > 0) throw new Error('DP-SGD: loss-weighted clipping (dp.clipping: loss) needs a discriminator of dense and convolution layers only, which this one is not: use dp.clipping: flat.');
   if (!(Number.isInteger(n) && n >= 0)) throw new Error(`DP-SGD: the number of examples must be a whole number, got ${n}.`);
   let sum = vars.map((v) => tf.zerosLike(v) as tf.Tensor);
   let lossSum = tf.scalar(0), clipped = tf.scalar(0);

@@ -152,6 +152,9 @@ for (const aux of [false, true]) {
   });
 }
 
-test('loss-weighted clipping needs the batched pass: micro-batches refuse it', () => {
-  assert.throws(() => privateGradients([], 0, () => tf.scalar(0), { clip: 1, noiseMultiplier: 0, expectedBatch: 1, seed: 1, weighted: true }), /loss-weighted clipping.*dp\.clipping: flat/);
+test('loss-weighted clipping needs the batched pass: micro-batches refuse it (an empty batch, noise alone, is not refused)', () => {
+  const o = { clip: 1, noiseMultiplier: 0, expectedBatch: 1, seed: 1, weighted: true };
+  assert.throws(() => privateGradients([], 2, () => tf.scalar(0), o), /loss-weighted clipping.*dp\.clipping: flat/);
+  const empty = privateGradients([], 0, () => tf.scalar(0), o);
+  tf.dispose([empty.loss, empty.clippedShare]);
 });
