@@ -13,10 +13,10 @@ import { setImmediate } from 'node:timers/promises';
 import * as tf from '@tensorflow/tfjs';
 import { memorySet } from '../data/image_set.js';
 import { checkClasses, classOf, generateBytes } from '../io/generator.js';
-import { GENERATE_BATCH, imageFile, loadBundle, type Bundle } from '../io/generate.js';
+import { GENERATE_BATCH, imageFile, loadBundle, writeManifests, type Bundle, type ManifestRow } from '../io/generate.js';
 import { writePng } from '../io/png.js';
 import { syncDir, writeAtomic } from '../util/atomic.js';
-import { classFolder, csvField } from '../util/text.js';
+import { classFolder } from '../util/text.js';
 import { buildClassifier, CLASSIFIER_DEFAULTS, predict, trainClassifier, type Classifier } from './classifier.js';
 import { keeps } from './filter.js';
 import { openReal } from './sources.js';
@@ -134,13 +134,9 @@ export async function generateFiltered(o: FilteredGenerateOptions): Promise<Filt
     const kept = Object.fromEntries(classes.map((c) => [meta.classes[c], state!.kept[c].index.length]));
     const result = { out, kept, perClass: o.perClass, candidates: state.next, short: stopped ? [] : short().map((c) => meta.classes[c]), written, stopped };
     if (stopped) return { ...result, manifests: [] };
-    const rows = classes.flatMap((c) => state!.kept[c].index.map((index, j) => ({ file: name(index), class: meta.classes[c], classId: c, seed, index, p: state!.kept[c].p[j] })))
+    const rows: ManifestRow[] = classes.flatMap((c) => state!.kept[c].index.map((index, j) => ({ file: name(index), class: meta.classes[c], classId: c, seed, index, p_class: state!.kept[c].p[j] })))
       .sort((a, b) => a.index - b.index);
-    const csv = `file,class,class_id,seed,index,p_class\n${rows.map((r) => [csvField(r.file), csvField(r.class), r.classId, r.seed, r.index, r.p].join(',')).join('\n')}\n`;
-    const jsonl = rows.map((r) => JSON.stringify({ file: r.file, class: r.class, classId: r.classId, seed: r.seed, index: r.index, p_class: r.p })).join('\n') + '\n';
-    writeAtomic(join(out, 'manifest.csv'), csv);
-    writeAtomic(join(out, 'manifest.jsonl'), jsonl);
-    return { ...result, manifests: [join(out, 'manifest.csv'), join(out, 'manifest.jsonl')] };
+    return { ...result, manifests: writeManifests(out, 'manifest', rows, ['p_class']) };
   } finally {
     classifier?.dispose();
     if (typeof o.bundle === 'string') bundle.dispose();

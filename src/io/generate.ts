@@ -132,16 +132,20 @@ export async function generateFolder(o: GenerateFolderOptions): Promise<Generate
       rows.forEach((r, j) => { r[o.score!.name] = Number(scores[j].toFixed(6)); });
     }
     const base = shard.count === 1 ? 'manifest' : `manifest.shard-${pad(shard.index, shard.count)}-of-${pad(shard.count, shard.count)}`;
-    const extra = o.score ? [o.score.name] : [];
-    const head = ['file', 'class', 'class_id', 'seed', 'index', ...extra].join(',');
-    const csv = `${head}\n${rows.map((r) => [csvField(r.file), csvField(r.class), r.classId, r.seed, r.index, ...extra.map((k) => r[k])].join(',')).join('\n')}\n`;
-    const jsonl = rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
-    writeAtomic(join(out, `${base}.csv`), csv);
-    writeAtomic(join(out, `${base}.jsonl`), jsonl);
-    return { out, total, written, kept, shard, manifests: [join(out, `${base}.csv`), join(out, `${base}.jsonl`)], stopped };
+    return { out, total, written, kept, shard, manifests: writeManifests(out, base, rows, o.score ? [o.score.name] : []), stopped };
   } finally {
     if (typeof o.bundle === 'string') bundle.dispose();
   }
+}
+
+/** `<base>.csv` and `<base>.jsonl` of `rows` (the columns of ManifestRow, then `extra`); returns their paths. */
+export function writeManifests(out: string, base: string, rows: ManifestRow[], extra: string[]): string[] {
+  const head = ['file', 'class', 'class_id', 'seed', 'index', ...extra].join(',');
+  const csv = `${head}\n${rows.map((r) => [csvField(r.file), csvField(r.class), r.classId, r.seed, r.index, ...extra.map((k) => r[k])].join(',')).join('\n')}\n`;
+  const jsonl = rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+  writeAtomic(join(out, `${base}.csv`), csv);
+  writeAtomic(join(out, `${base}.jsonl`), jsonl);
+  return [join(out, `${base}.csv`), join(out, `${base}.jsonl`)];
 }
 
 /** The shard's images as written, in row order, labelled by class id (none for an unconditional set). */
